@@ -1,0 +1,10 @@
+//! The shared records, generated from `wit/types.wit` so that the WIT package
+//! stays their only definition.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "matchday:api/records",
+    generate_all,
+});
+
+pub use matchday::api::types::*;
