@@ -1,0 +1,1 @@
+//! Ingestion and the embedded match store (work in progress).

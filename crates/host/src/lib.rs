@@ -1,0 +1,1 @@
+//! Local Spin-compatible host (work in progress).

@@ -1,0 +1,1 @@
+//! Feature engineering, training, evaluation and ONNX export (work in progress).
