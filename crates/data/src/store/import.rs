@@ -1,0 +1,459 @@
+//! Writing one parsed file: one transaction, idempotent.
+//!
+//! A match already in the store is compared with the incoming row:
+//! - same facts → *unchanged* (nothing written);
+//! - a different score, or a kick-off time where there was none or a different
+//!   one → *updated*: a re-published file corrects results, and the latest
+//!   file is the better source. Its provenance moves to the new file and line.
+//! - a blank score or a missing time never erases a known one: a blank means
+//!   "not in this file", not "not played";
+//! - the same id with another league, season or teams → the row is rejected
+//!   (a misfiled row or, vanishingly unlikely, an id collision).
+//!
+//! Odds follow the same rule per (match, bookmaker, kind): new prices for a
+//! triple replace the stored ones and count as updated.
+
+use chrono::{SecondsFormat, Utc};
+use matchday_core::domain::{Match, OddsQuote, Score};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::read::score_from_columns;
+use super::{KICKOFF_FORMAT, Store};
+use crate::error::{DataError, FileError};
+use crate::football_data::{ParsedFile, ParsedMatch, RejectedRow, SourceEncoding};
+
+/// What importing one file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileReport {
+    /// Path relative to the imported folder (`E0/2019-2020.csv`).
+    pub file: String,
+    pub sha256: String,
+    /// `None` when the file could not be parsed.
+    pub encoding: Option<SourceEncoding>,
+    /// Data rows read (blank rows excluded): accepted + rejected.
+    pub rows: usize,
+    pub inserted: usize,
+    pub unchanged: usize,
+    pub updated: usize,
+    pub odds_inserted: usize,
+    pub odds_unchanged: usize,
+    pub odds_updated: usize,
+    /// Odds triples filled in but unusable (see `OddsQuote::is_valid`).
+    pub invalid_odds: usize,
+    pub blank_rows: usize,
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// The facts of a match that a later file may correct.
+#[derive(Debug, Clone, PartialEq)]
+struct Facts {
+    kickoff: String,
+    time_known: bool,
+    score: Option<Score>,
+}
+
+/// A stored match, as far as merging needs it.
+struct Stored {
+    identity: (String, String, String, String),
+    facts: Facts,
+}
+
+#[derive(Debug, PartialEq)]
+enum Merge {
+    Unchanged,
+    Update(Facts),
+    Conflict(String),
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Inserted,
+    Unchanged,
+    Updated,
+}
+
+impl Store {
+    /// Writes one parsed file in one transaction and logs it in `imports`.
+    /// Its rejected rows replace those of any earlier import of the same file.
+    pub fn import_parsed(
+        &mut self,
+        parsed: &ParsedFile,
+        sha256: &str,
+    ) -> Result<FileReport, DataError> {
+        let mut report = FileReport {
+            file: parsed.source.label.clone(),
+            sha256: sha256.to_owned(),
+            encoding: Some(parsed.encoding),
+            rows: parsed.rows(),
+            invalid_odds: parsed.invalid_odds,
+            blank_rows: parsed.blank_rows,
+            rejected: parsed.rejects.clone(),
+            ..FileReport::default()
+        };
+        let tx = self.conn.transaction()?;
+        let import_id = start_import(&tx, &report)?;
+        for row in &parsed.matches {
+            match write_match(&tx, row, import_id)? {
+                Err(reason) => report.rejected.push(RejectedRow {
+                    file: report.file.clone(),
+                    line: row.line,
+                    reason,
+                }),
+                Ok(outcome) => {
+                    count(
+                        outcome,
+                        [
+                            &mut report.inserted,
+                            &mut report.unchanged,
+                            &mut report.updated,
+                        ],
+                    );
+                    for quote in &row.odds {
+                        let outcome = write_odds(&tx, quote, import_id)?;
+                        count(
+                            outcome,
+                            [
+                                &mut report.odds_inserted,
+                                &mut report.odds_unchanged,
+                                &mut report.odds_updated,
+                            ],
+                        );
+                    }
+                }
+            }
+        }
+        finish_import(&tx, import_id, &report)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Logs a file that could not be parsed, as one rejected "row" of it.
+    pub fn record_file_error(
+        &mut self,
+        file: &str,
+        sha256: &str,
+        error: &FileError,
+    ) -> Result<FileReport, DataError> {
+        let report = FileReport {
+            file: file.to_owned(),
+            sha256: sha256.to_owned(),
+            rejected: vec![RejectedRow {
+                file: file.to_owned(),
+                line: error.line(),
+                reason: error.to_string(),
+            }],
+            ..FileReport::default()
+        };
+        let tx = self.conn.transaction()?;
+        let import_id = start_import(&tx, &report)?;
+        finish_import(&tx, import_id, &report)?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+fn count(outcome: Outcome, [inserted, unchanged, updated]: [&mut usize; 3]) {
+    *match outcome {
+        Outcome::Inserted => inserted,
+        Outcome::Unchanged => unchanged,
+        Outcome::Updated => updated,
+    } += 1;
+}
+
+fn start_import(tx: &Transaction<'_>, report: &FileReport) -> Result<i64, DataError> {
+    tx.execute(
+        "INSERT INTO imports (file, sha256, encoding, rows, inserted, unchanged, updated, \
+         rejected, skipped_blank, odds_inserted, odds_updated, imported_at) \
+         VALUES (?1, ?2, ?3, 0, 0, 0, 0, 0, 0, 0, 0, ?4)",
+        params![
+            report.file,
+            report.sha256,
+            report.encoding.map(SourceEncoding::as_str),
+            Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        ],
+    )?;
+    let import_id = tx.last_insert_rowid();
+    tx.execute("DELETE FROM rejects WHERE file = ?1", [&report.file])?;
+    Ok(import_id)
+}
+
+fn finish_import(
+    tx: &Transaction<'_>,
+    import_id: i64,
+    report: &FileReport,
+) -> Result<(), DataError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO rejects (file, line, reason, import_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for reject in &report.rejected {
+        insert.execute(params![
+            reject.file,
+            reject.line as i64,
+            reject.reason,
+            import_id
+        ])?;
+    }
+    let n = |v: usize| v as i64;
+    tx.execute(
+        "UPDATE imports SET rows = ?2, inserted = ?3, unchanged = ?4, updated = ?5, rejected = ?6, \
+         skipped_blank = ?7, odds_inserted = ?8, odds_updated = ?9 WHERE id = ?1",
+        params![
+            import_id,
+            n(report.rows),
+            n(report.inserted),
+            n(report.unchanged),
+            n(report.updated),
+            n(report.rejected.len()),
+            n(report.blank_rows),
+            n(report.odds_inserted),
+            n(report.odds_updated),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inner `Err`: the row conflicts with a stored match (reason).
+fn write_match(
+    tx: &Transaction<'_>,
+    row: &ParsedMatch,
+    import_id: i64,
+) -> Result<Result<Outcome, String>, DataError> {
+    let m = &row.record;
+    let incoming = facts_of(m);
+    let (home_score, away_score) = score_columns(incoming.score);
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO matches (id, league, season, kickoff_utc, kickoff_time_known, home_team, \
+             away_team, home_score, away_score, import_id, source_line) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            m.id,
+            m.league,
+            m.season,
+            incoming.kickoff,
+            incoming.time_known,
+            m.home_team,
+            m.away_team,
+            home_score,
+            away_score,
+            import_id,
+            row.line as i64,
+        ])?;
+    if inserted == 1 {
+        return Ok(Ok(Outcome::Inserted));
+    }
+    let stored = load(tx, m.id)?;
+    match merge(&stored, m, incoming) {
+        Merge::Unchanged => Ok(Ok(Outcome::Unchanged)),
+        Merge::Conflict(reason) => Ok(Err(reason)),
+        Merge::Update(facts) => {
+            let (home_score, away_score) = score_columns(facts.score);
+            tx.prepare_cached(
+                "UPDATE matches SET kickoff_utc = ?2, kickoff_time_known = ?3, home_score = ?4, \
+                 away_score = ?5, import_id = ?6, source_line = ?7 WHERE id = ?1",
+            )?
+            .execute(params![
+                m.id,
+                facts.kickoff,
+                facts.time_known,
+                home_score,
+                away_score,
+                import_id,
+                row.line as i64,
+            ])?;
+            Ok(Ok(Outcome::Updated))
+        }
+    }
+}
+
+fn facts_of(m: &Match) -> Facts {
+    Facts {
+        kickoff: m.kickoff.format(KICKOFF_FORMAT).to_string(),
+        time_known: m.kickoff_time_known,
+        score: m.score,
+    }
+}
+
+fn score_columns(score: Option<Score>) -> (Option<u8>, Option<u8>) {
+    (score.map(|s| s.home), score.map(|s| s.away))
+}
+
+fn load(tx: &Transaction<'_>, id: i64) -> Result<Stored, DataError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT league, season, home_team, away_team, kickoff_utc, kickoff_time_known, \
+         home_score, away_score FROM matches WHERE id = ?1",
+    )?;
+    let mut rows = stmt.query([id])?;
+    let row = rows
+        .next()?
+        .ok_or_else(|| DataError::CorruptStore(format!("match {id} vanished mid-import")))?;
+    Ok(Stored {
+        identity: (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
+        facts: Facts {
+            kickoff: row.get(4)?,
+            time_known: row.get(5)?,
+            score: score_from_columns(row.get(6)?, row.get(7)?)?,
+        },
+    })
+}
+
+/// The rules of the module comment, on one stored and one incoming match.
+fn merge(stored: &Stored, incoming: &Match, facts: Facts) -> Merge {
+    let (league, season, home, away) = &stored.identity;
+    if (league, season, home, away)
+        != (
+            &incoming.league,
+            &incoming.season,
+            &incoming.home_team,
+            &incoming.away_team,
+        )
+    {
+        return Merge::Conflict(format!(
+            "match id {} is already stored for {league} {season} {home} v {away}",
+            incoming.id
+        ));
+    }
+    let old = &stored.facts;
+    let keep_old_time = old.time_known && !facts.time_known;
+    let merged = Facts {
+        kickoff: if keep_old_time {
+            old.kickoff.clone()
+        } else {
+            facts.kickoff
+        },
+        time_known: old.time_known || facts.time_known,
+        score: facts.score.or(old.score),
+    };
+    if &merged == old {
+        Merge::Unchanged
+    } else {
+        Merge::Update(merged)
+    }
+}
+
+fn write_odds(
+    tx: &Transaction<'_>,
+    quote: &OddsQuote,
+    import_id: i64,
+) -> Result<Outcome, DataError> {
+    let key = params![quote.match_id, quote.bookmaker, quote.kind.as_str()];
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO odds (match_id, bookmaker, kind, home, draw, away, import_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            quote.match_id,
+            quote.bookmaker,
+            quote.kind.as_str(),
+            quote.home,
+            quote.draw,
+            quote.away,
+            import_id
+        ])?;
+    if inserted == 1 {
+        return Ok(Outcome::Inserted);
+    }
+    let stored: Option<(f64, f64, f64)> = tx
+        .prepare_cached(
+            "SELECT home, draw, away FROM odds WHERE match_id = ?1 AND bookmaker = ?2 AND kind = ?3",
+        )?
+        .query_row(key, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    if stored == Some((quote.home, quote.draw, quote.away)) {
+        return Ok(Outcome::Unchanged);
+    }
+    tx.prepare_cached(
+        "UPDATE odds SET home = ?4, draw = ?5, away = ?6, import_id = ?7 \
+         WHERE match_id = ?1 AND bookmaker = ?2 AND kind = ?3",
+    )?
+    .execute(params![
+        quote.match_id,
+        quote.bookmaker,
+        quote.kind.as_str(),
+        quote.home,
+        quote.draw,
+        quote.away,
+        import_id
+    ])?;
+    Ok(Outcome::Updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn incoming(kickoff_hour: u32, time_known: bool, score: Option<(u8, u8)>) -> Match {
+        Match {
+            id: 7,
+            league: "E0".into(),
+            season: "2019-2020".into(),
+            kickoff: Utc
+                .with_ymd_and_hms(2019, 8, 10, kickoff_hour, 0, 0)
+                .unwrap(),
+            kickoff_time_known: time_known,
+            home_team: "A".into(),
+            away_team: "B".into(),
+            score: score.map(|(home, away)| Score { home, away }),
+        }
+    }
+
+    fn stored(m: &Match) -> Stored {
+        Stored {
+            identity: (
+                m.league.clone(),
+                m.season.clone(),
+                m.home_team.clone(),
+                m.away_team.clone(),
+            ),
+            facts: facts_of(m),
+        }
+    }
+
+    fn merged(old: &Match, new: &Match) -> Merge {
+        merge(&stored(old), new, facts_of(new))
+    }
+
+    #[test]
+    fn same_facts_are_unchanged() {
+        let m = incoming(14, true, Some((1, 0)));
+        assert_eq!(merged(&m, &m), Merge::Unchanged);
+    }
+
+    #[test]
+    fn corrected_score_and_time_update() {
+        let old = incoming(14, true, Some((1, 0)));
+        let new = incoming(14, true, Some((1, 1)));
+        assert_eq!(merged(&old, &new), Merge::Update(facts_of(&new)));
+        let later = incoming(16, true, Some((1, 0)));
+        assert_eq!(merged(&old, &later), Merge::Update(facts_of(&later)));
+        // A result arriving for a fixture.
+        let fixture = incoming(14, true, None);
+        assert_eq!(merged(&fixture, &old), Merge::Update(facts_of(&old)));
+    }
+
+    #[test]
+    fn blanks_never_erase_known_facts() {
+        let old = incoming(18, true, Some((2, 0)));
+        assert_eq!(merged(&old, &incoming(14, false, None)), Merge::Unchanged);
+        // ...but the blank file's other facts still apply.
+        let new = incoming(14, false, Some((3, 0)));
+        let expected = Facts {
+            score: new.score,
+            ..facts_of(&old)
+        };
+        assert_eq!(merged(&old, &new), Merge::Update(expected));
+    }
+
+    #[test]
+    fn other_identity_is_a_conflict() {
+        let old = incoming(14, true, Some((1, 0)));
+        let mut new = old.clone();
+        new.season = "2020-2021".into();
+        assert!(
+            matches!(merged(&old, &new), Merge::Conflict(reason) if reason.contains("E0 2019-2020 A v B"))
+        );
+    }
+}
