@@ -40,6 +40,17 @@ pub(crate) fn decode(bytes: &[u8]) -> (Cow<'_, str>, SourceEncoding) {
     }
 }
 
+/// CRLF (and lone CR) → LF. The `csv` crate accepts all three, but with CRLF
+/// its record positions lag one line behind, and rejected rows must name the
+/// right line.
+pub(crate) fn normalize_line_endings(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +63,12 @@ mod tests {
             (Cow::Borrowed("Div"), SourceEncoding::Utf8WithBom)
         );
         assert_eq!(decode("Málaga".as_bytes()).0, "Málaga");
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(normalize_line_endings("a\r\nb\rc\n"), "a\nb\nc\n");
+        assert!(matches!(normalize_line_endings("a\nb"), Cow::Borrowed(_)));
     }
 
     #[test]

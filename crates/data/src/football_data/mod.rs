@@ -153,6 +153,7 @@ impl ParsedFile {
 /// Parses one file's bytes (any of the encodings football-data has used).
 pub fn parse(bytes: &[u8], source: &Source) -> Result<ParsedFile, FileError> {
     let (text, encoding) = decode::decode(bytes);
+    let text = decode::normalize_line_endings(&text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)

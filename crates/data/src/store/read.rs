@@ -55,6 +55,8 @@ pub struct Provenance {
 const MATCH_COLUMNS: &str = "id, league, season, kickoff_utc, kickoff_time_known, \
      home_team, away_team, home_score, away_score";
 const ODDS_COLUMNS: &str = "match_id, bookmaker, kind, home, draw, away";
+/// 'opening' sorts after 'closing' as text; `OddsKind` puts it first.
+const KIND_ORDER: &str = "kind DESC";
 
 impl Store {
     /// Every match, sorted by (kick-off, id).
@@ -63,16 +65,19 @@ impl Store {
         collect(&mut self.conn.prepare(&sql)?, [], match_from_row)
     }
 
-    /// Every odds quote, sorted by (match id, bookmaker, kind).
+    /// Every odds quote, sorted by (match id, bookmaker, kind), opening before
+    /// closing as in `OddsKind`'s order.
     pub fn odds(&self) -> Result<Vec<OddsQuote>, DataError> {
-        let sql = format!("SELECT {ODDS_COLUMNS} FROM odds ORDER BY match_id, bookmaker, kind");
+        let sql =
+            format!("SELECT {ODDS_COLUMNS} FROM odds ORDER BY match_id, bookmaker, {KIND_ORDER}");
         collect(&mut self.conn.prepare(&sql)?, [], quote_from_row)
     }
 
     /// The odds quotes of one match, sorted by (bookmaker, kind).
     pub fn odds_for(&self, match_id: i64) -> Result<Vec<OddsQuote>, DataError> {
-        let sql =
-            format!("SELECT {ODDS_COLUMNS} FROM odds WHERE match_id = ?1 ORDER BY bookmaker, kind");
+        let sql = format!(
+            "SELECT {ODDS_COLUMNS} FROM odds WHERE match_id = ?1 ORDER BY bookmaker, {KIND_ORDER}"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         collect(&mut stmt, [match_id], quote_from_row)
     }
