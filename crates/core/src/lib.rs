@@ -1,6 +1,17 @@
 //! Matchday's domain, shared by the Wasm components and the native sidecar.
+//!
+//! Everything here builds for both the host and `wasm32-wasip2`, and is tested
+//! natively; components only adapt HTTP and the key-value store to it.
 
+pub mod codec;
 pub mod domain;
+pub mod error;
 pub mod ids;
+pub mod json;
+pub mod kv;
+pub mod layout;
 pub mod leagues;
+pub mod lookup;
+pub mod query;
+pub mod response;
 pub mod types;

@@ -5,6 +5,7 @@ wit_bindgen::generate!({
     path: "../../wit",
     world: "matchday:api/records",
     generate_all,
+    generate_unused_types: true,
 });
 
 pub use matchday::api::types::*;

@@ -1,0 +1,190 @@
+//! Publishing a data version atomically, and rolling back.
+//!
+//! Order of writes: every record of the new version, its pointer copy, then
+//! the live pointer (the single flip), then the history. A failure before the
+//! flip leaves the old version live and the new one unreferenced; garbage
+//! collection of a later publish removes it. Readers never need a lock.
+
+use crate::artifacts::{self, format_time};
+use crate::bundle::Bundle;
+use crate::error::ArtifactError;
+use crate::records::{self, DataSet};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use matchday_core::kv::{KvError, KvWrite};
+use matchday_core::layout::{self, DataPointer};
+use std::collections::BTreeSet;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PublishError {
+    /// The upload is wrong; nothing was changed.
+    #[error("{0}")]
+    Invalid(#[from] ArtifactError),
+    /// There is nothing to roll back to.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed; the live version is unchanged unless the flip itself
+    /// succeeded (then the new version is live and complete).
+    #[error(transparent)]
+    Store(#[from] KvError),
+}
+
+/// What a successful publish did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublishReport {
+    pub version: String,
+    pub pointer: DataPointer,
+    pub records_written: usize,
+    pub versions_removed: Vec<String>,
+}
+
+/// Unpacks and validates a bundle: every artifact, and their consistency.
+pub fn decode(bundle_bytes: &[u8]) -> Result<DataSet, ArtifactError> {
+    let bundle = Bundle::unpack(bundle_bytes)?;
+    let computed_at = bundle.manifest.predictions_computed_at.clone();
+    let matches =
+        artifacts::read_matches(Bytes::copy_from_slice(bundle.file(artifacts::MATCHES)?))?;
+    let predictions = artifacts::read_predictions(
+        Bytes::copy_from_slice(bundle.file(artifacts::PREDICTIONS)?),
+        &computed_at,
+    )?;
+    let features =
+        artifacts::read_features(Bytes::copy_from_slice(bundle.file(artifacts::FEATURES)?))?;
+    let data = DataSet {
+        manifest: bundle.manifest,
+        matches,
+        predictions,
+        features,
+    };
+    data.check_consistency()?;
+    Ok(data)
+}
+
+/// A version id that sorts by publish time: `20261123T113000123-1a2b3c4d`.
+pub fn version_id(now: DateTime<Utc>, bundle_bytes: &[u8]) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in bundle_bytes {
+        hash = (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193);
+    }
+    format!("{}-{hash:08x}", now.format("%Y%m%dT%H%M%S%3f"))
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(
+    kv: &impl KvWrite,
+    key: &str,
+) -> Result<Option<T>, KvError> {
+    match kv.get(key).await? {
+        Some(raw) => serde_json::from_slice(&raw)
+            .map(Some)
+            .map_err(|e| KvError(format!("{key} is corrupt: {e}"))),
+        None => Ok(None),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Validates `bundle_bytes`, writes them as a new version and makes it live.
+pub async fn publish(
+    kv: &impl KvWrite,
+    bundle_bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<PublishReport, PublishError> {
+    let data = decode(bundle_bytes)?;
+    let version = version_id(now, bundle_bytes);
+    let built = records::build(&version, &data, &format_time(now))?;
+    for (key, value) in &built.records {
+        kv.set(key, value).await?;
+    }
+    let pointer_json = to_json(&built.pointer);
+    kv.set(&layout::pointer_key(&version), &pointer_json)
+        .await?;
+    kv.set(layout::CURRENT, &pointer_json).await?; // the flip
+
+    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
+    history.retain(|v| v != &version);
+    history.insert(0, version.clone());
+    history.truncate(layout::RETAINED_VERSIONS);
+    kv.set(layout::HISTORY, &to_json(&history)).await?;
+
+    let versions_removed = collect_garbage(kv, &history, &version).await?;
+    Ok(PublishReport {
+        version,
+        pointer: built.pointer,
+        records_written: built.records.len() + 3,
+        versions_removed,
+    })
+}
+
+/// Deletes every version older than `newest` that is not retained: old
+/// versions beyond the history and versions whose publish never committed.
+/// Newer ones are left alone: they may be a publish still in flight.
+async fn collect_garbage(
+    kv: &impl KvWrite,
+    retained: &[String],
+    newest: &str,
+) -> Result<Vec<String>, KvError> {
+    let live = kv
+        .get(layout::CURRENT)
+        .await?
+        .and_then(|raw| serde_json::from_slice::<DataPointer>(&raw).ok())
+        .map(|p| p.version);
+    let keys = kv.keys_with_prefix("data/v/").await?;
+    let mut removed = BTreeSet::new();
+    for key in &keys {
+        let Some(version) = layout::version_of_key(key) else {
+            continue;
+        };
+        let keep = retained.iter().any(|r| r == version)
+            || live.as_deref() == Some(version)
+            || version >= newest;
+        if !keep {
+            kv.delete(key).await?;
+            removed.insert(version.to_string());
+        }
+    }
+    Ok(removed.into_iter().collect())
+}
+
+/// Makes the version published before the live one live again.
+pub async fn rollback(kv: &impl KvWrite) -> Result<DataPointer, PublishError> {
+    let current: DataPointer = read_json(kv, layout::CURRENT)
+        .await?
+        .ok_or_else(|| PublishError::Conflict("nothing is published".into()))?;
+    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
+    let position = history.iter().position(|v| v == &current.version);
+    let target = match position {
+        Some(i) => history.get(i + 1),
+        None => history.first(),
+    }
+    .cloned()
+    .ok_or_else(|| PublishError::Conflict("no earlier version is retained".into()))?;
+    let pointer: DataPointer = read_json(kv, &layout::pointer_key(&target))
+        .await?
+        .ok_or_else(|| PublishError::Conflict(format!("version {target} is no longer stored")))?;
+    kv.set(layout::CURRENT, &to_json(&pointer)).await?;
+    history.retain(|v| v != &current.version);
+    kv.set(layout::HISTORY, &to_json(&history)).await?;
+    Ok(pointer)
+}
+
+/// The live version and the retained ones, newest first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Versions {
+    pub current: Option<DataPointer>,
+    pub retained: Vec<DataPointer>,
+}
+
+pub async fn versions(kv: &impl KvWrite) -> Result<Versions, KvError> {
+    let current = read_json(kv, layout::CURRENT).await?;
+    let history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
+    let mut retained = Vec::new();
+    for version in history {
+        if let Some(p) = read_json(kv, &layout::pointer_key(&version)).await? {
+            retained.push(p);
+        }
+    }
+    Ok(Versions { current, retained })
+}

@@ -1,0 +1,398 @@
+//! The publish protocol and the lookup request path, end to end over an
+//! in-memory store: what the admin component writes is what lookup serves,
+//! a bad upload changes nothing, and a reader never sees two versions.
+
+use futures::executor::block_on;
+use matchday_core::kv::{KvRead, MemoryKv};
+use matchday_core::layout;
+use matchday_core::lookup;
+use matchday_core::types::{
+    MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
+};
+use matchday_publish::artifacts::{self, FeatureRow, FeatureTable};
+use matchday_publish::bundle::{Bundle, BundleManifest, FORMAT};
+use matchday_publish::commit::{self, PublishError};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const RUN: &str = "run-a";
+
+/// `n` matches, one per day from 2023-01-01; those from day `upcoming_from` on are upcoming.
+fn sample(
+    n: usize,
+    upcoming_from: usize,
+    run: &str,
+) -> (Vec<MatchSummary>, Vec<PrecomputedPrediction>, FeatureTable) {
+    let mut matches = Vec::new();
+    let mut predictions = Vec::new();
+    let mut features = FeatureTable {
+        names: vec!["diff_elo".into(), "diff_win_5_mean".into()],
+        rows: Vec::new(),
+    };
+    for i in 0..n {
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new(i as u64);
+        let start = format!("{day}T15:00:00Z");
+        let future = i >= upcoming_from;
+        let id = 1000 + i as i64;
+        matches.push(MatchSummary {
+            match_id: id,
+            start_time_utc: start.clone(),
+            home_team_id: 1,
+            home_team_name: format!("Home {i}"),
+            away_team_id: 2,
+            away_team_name: format!("Away {i}"),
+            league: "E0".into(),
+            tournament: "Premier League".into(),
+            region: "England".into(),
+            season: "2022-2023".into(),
+            status: if future {
+                MatchStatus::Upcoming
+            } else {
+                MatchStatus::Finished
+            },
+            home_score: (!future).then_some(2),
+            away_score: (!future).then_some(1),
+        });
+        let home = 0.2 + (i % 5) as f64 * 0.1;
+        let draw = 0.25;
+        predictions.push(PrecomputedPrediction {
+            match_id: id,
+            probabilities: Probabilities {
+                home_win: home,
+                draw,
+                away_win: 1.0 - home - draw,
+            },
+            predicted_class: if home >= 1.0 - home - draw && home >= draw {
+                Outcome::HomeWin
+            } else if 1.0 - home - draw >= draw {
+                Outcome::AwayWin
+            } else {
+                Outcome::Draw
+            },
+            is_future: future,
+            start_time_utc: start,
+            home_team_name: format!("Home {i}"),
+            away_team_name: format!("Away {i}"),
+            model_run_id: run.into(),
+            model_stage: "champion".into(),
+            predictions_computed_at: String::new(),
+        });
+        features.rows.push(FeatureRow {
+            match_id: id,
+            values: vec![Some(i as f64), if i == 0 { None } else { Some(0.5) }],
+        });
+    }
+    (matches, predictions, features)
+}
+
+fn bundle_bytes(n: usize, upcoming_from: usize, run: &str) -> Vec<u8> {
+    let (matches, predictions, features) = sample(n, upcoming_from, run);
+    let files = BTreeMap::from([
+        (
+            artifacts::MATCHES.to_string(),
+            artifacts::write_matches(&matches).unwrap(),
+        ),
+        (
+            artifacts::PREDICTIONS.to_string(),
+            artifacts::write_predictions(&predictions).unwrap(),
+        ),
+        (
+            artifacts::FEATURES.to_string(),
+            artifacts::write_features(&features).unwrap(),
+        ),
+    ]);
+    let manifest = BundleManifest {
+        format: FORMAT,
+        created_at: "2026-11-23T10:00:00Z".into(),
+        as_of: "2023-06-01T00:00:00Z".into(),
+        predictions_computed_at: "2026-11-23T10:00:00Z".into(),
+        model_run_id: run.into(),
+    };
+    Bundle { manifest, files }.pack().unwrap()
+}
+
+fn now(second: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_800_000_000 + i64::from(second), 0).unwrap()
+}
+
+fn get(kv: &MemoryKv, path_and_query: &str) -> (u16, Value, String) {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let response = block_on(lookup::handle("GET", path, query, kv));
+    let version = response
+        .header(matchday_core::response::DATA_VERSION_HEADER)
+        .unwrap_or("")
+        .to_string();
+    (
+        response.status,
+        serde_json::from_slice(&response.body).unwrap(),
+        version,
+    )
+}
+
+#[test]
+fn published_data_is_served_by_lookup() {
+    let kv = MemoryKv::new();
+    let report = block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
+
+    let (status, body, version) = get(&kv, "/predict/precomputed/1003");
+    assert_eq!((status, version.as_str()), (200, report.version.as_str()));
+    assert_eq!(body["match_id"], 1003);
+    assert_eq!(body["home_team_name"], "Home 3");
+    assert_eq!(body["model_run_id"], RUN);
+    assert_eq!(body["predictions_computed_at"], "2026-11-23T10:00:00Z");
+    let sum = body["proba_home"].as_f64().unwrap()
+        + body["proba_draw"].as_f64().unwrap()
+        + body["proba_away"].as_f64().unwrap();
+    assert!((sum - 1.0).abs() < 1e-9);
+
+    let (status, body, _) = get(&kv, "/predict/matches/");
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().unwrap().len(), 10);
+    assert_eq!(body[0]["match_id"], 1590);
+    assert_eq!(body[0]["homeTeamId"], 1);
+
+    // A page crossing a chunk boundary (256 rows per chunk).
+    let (_, body, _) = get(&kv, "/predict/predictions/?limit=100&offset=200");
+    let rows = body.as_array().unwrap();
+    assert_eq!(rows.len(), 100);
+    assert_eq!(rows[0]["match_id"], 1200);
+    assert_eq!(rows[99]["match_id"], 1299);
+    let (_, body, _) = get(&kv, "/predict/predictions/?limit=5000");
+    assert_eq!(body.as_array().unwrap().len(), 600);
+    let (_, body, _) = get(
+        &kv,
+        "/predict/predictions/?future_only=true&limit=3&offset=8",
+    );
+    assert_eq!(
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["match_id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![1598, 1599]
+    );
+    let (_, body, _) = get(&kv, "/predict/predictions/?offset=100000");
+    assert_eq!(body, serde_json::json!([]));
+
+    // Livescores default to the as-of year (2023): 365 days of 2023 in the sample.
+    let (_, body, _) = get(&kv, "/livescores/");
+    assert_eq!(body.as_array().unwrap().len(), 365);
+    let (_, body, _) = get(&kv, "/livescores/?year=2023&month=2");
+    assert_eq!(body.as_array().unwrap().len(), 28);
+    assert_eq!(body[0]["status"], "finished");
+    assert_eq!(body[0]["homeScore"], 2);
+    // Day 590 of the sample is 2024-08-13, the first upcoming match.
+    let (_, body, _) = get(&kv, "/livescores/?year=2024&month=8");
+    assert_eq!(
+        (body[11]["status"].as_str(), body[12]["status"].as_str()),
+        (Some("finished"), Some("upcoming"))
+    );
+    assert!(body[12]["homeScore"].is_null());
+}
+
+#[test]
+fn lookup_errors_are_clear() {
+    let kv = MemoryKv::new();
+    block_on(commit::publish(&kv, &bundle_bytes(50, 40, RUN), now(0))).unwrap();
+    let cases = [
+        ("/predict/precomputed/999999", 404, None),
+        ("/predict/precomputed/abc", 422, Some("match_id")),
+        ("/predict/precomputed/1.5", 422, Some("match_id")),
+        ("/predict/predictions/?limit=0", 422, Some("limit")),
+        ("/predict/predictions/?limit=5001", 422, Some("limit")),
+        ("/predict/predictions/?offset=-1", 422, Some("offset")),
+        (
+            "/predict/predictions/?future_only=perhaps",
+            422,
+            Some("future_only"),
+        ),
+        ("/livescores/?year=1997", 422, Some("year")),
+        ("/livescores/?year=2101", 422, Some("year")),
+        ("/livescores/?month=13", 422, Some("month")),
+        ("/livescores/?month=0", 422, Some("month")),
+        ("/livescores/?limit=10001", 422, Some("limit")),
+        ("/livescores/?limit=0", 422, Some("limit")),
+        ("/livescores/?offset=x", 422, Some("offset")),
+    ];
+    for (path, status, field) in cases {
+        let (got, body, _) = get(&kv, path);
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}");
+        if let Some(field) = field {
+            assert_eq!(body["error"]["fields"][0], field, "{path}");
+        }
+    }
+}
+
+#[test]
+fn before_the_first_publish_lists_are_empty_and_matches_unknown() {
+    let kv = MemoryKv::new();
+    assert_eq!(get(&kv, "/predict/matches/").1, serde_json::json!([]));
+    assert_eq!(get(&kv, "/predict/predictions/").1, serde_json::json!([]));
+    assert_eq!(get(&kv, "/predict/precomputed/1").0, 404);
+    assert_eq!(get(&kv, "/livescores/?year=2020").1, serde_json::json!([]));
+}
+
+#[test]
+fn a_corrupt_upload_is_rejected_and_the_live_version_keeps_serving() {
+    let kv = MemoryKv::new();
+    let first = block_on(commit::publish(&kv, &bundle_bytes(50, 40, RUN), now(0))).unwrap();
+    let keys_before = kv.keys();
+
+    let mut bundle = Bundle::unpack(&bundle_bytes(50, 40, "run-b")).unwrap();
+    let predictions = bundle.files.get_mut(artifacts::PREDICTIONS).unwrap();
+    let middle = predictions.len() / 2;
+    predictions[middle..].iter_mut().for_each(|b| *b = !*b);
+    let err = block_on(commit::publish(&kv, &bundle.pack().unwrap(), now(1))).unwrap_err();
+    assert!(matches!(err, PublishError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("predictions.parquet"), "{err}");
+
+    assert_eq!(kv.keys(), keys_before, "a rejected upload writes nothing");
+    let (status, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!((status, version), (200, first.version));
+    assert_eq!(body["model_run_id"], RUN);
+}
+
+#[test]
+fn schema_mismatches_are_rejected_with_the_reason() {
+    let kv = MemoryKv::new();
+    // predictions.parquet in place of matches.parquet: wrong columns.
+    let mut bundle = Bundle::unpack(&bundle_bytes(20, 10, RUN)).unwrap();
+    let predictions = bundle.files[artifacts::PREDICTIONS].clone();
+    bundle.files.insert(artifacts::MATCHES.into(), predictions);
+    let err = block_on(commit::publish(&kv, &bundle.pack().unwrap(), now(0))).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("matches.parquet: required column `league` is missing"),
+        "{err}"
+    );
+
+    // Probabilities that do not sum to one.
+    let (matches, mut predictions, features) = sample(20, 10, RUN);
+    predictions[3].probabilities.draw += 0.1;
+    let mut bundle = Bundle::unpack(&bundle_bytes(20, 10, RUN)).unwrap();
+    bundle.files.insert(
+        artifacts::PREDICTIONS.into(),
+        artifacts::write_predictions(&predictions).unwrap(),
+    );
+    let err = block_on(commit::publish(&kv, &bundle.pack().unwrap(), now(0))).unwrap_err();
+    assert!(
+        err.to_string().contains("row 3: probabilities sum to"),
+        "{err}"
+    );
+
+    // A prediction for a match the bundle does not have.
+    let mut bundle = Bundle::unpack(&bundle_bytes(20, 10, RUN)).unwrap();
+    bundle.files.insert(
+        artifacts::MATCHES.into(),
+        artifacts::write_matches(&matches[..19]).unwrap(),
+    );
+    bundle.files.insert(
+        artifacts::FEATURES.into(),
+        artifacts::write_features(&features).unwrap(),
+    );
+    let err = block_on(commit::publish(&kv, &bundle.pack().unwrap(), now(0))).unwrap_err();
+    assert!(
+        err.to_string().contains("is not in matches.parquet"),
+        "{err}"
+    );
+    assert!(kv.is_empty());
+}
+
+#[test]
+fn an_interrupted_publish_leaves_the_old_version_live_and_is_collected_later() {
+    let kv = MemoryKv::new();
+    let first = block_on(commit::publish(&kv, &bundle_bytes(300, 290, RUN), now(0))).unwrap();
+    kv.fail_writes_after(5);
+    let err = block_on(commit::publish(
+        &kv,
+        &bundle_bytes(300, 290, "run-b"),
+        now(1),
+    ))
+    .unwrap_err();
+    assert!(matches!(err, PublishError::Store(_)));
+    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!(
+        (version.as_str(), body["model_run_id"].as_str()),
+        (first.version.as_str(), Some(RUN))
+    );
+    let current: layout::DataPointer =
+        serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        current.version, first.version,
+        "no pointer to the half-written version"
+    );
+
+    kv.fail_writes_after(usize::MAX);
+    let third = block_on(commit::publish(
+        &kv,
+        &bundle_bytes(300, 290, "run-c"),
+        now(2),
+    ))
+    .unwrap();
+    assert_eq!(
+        third.versions_removed.len(),
+        1,
+        "the half-written version is collected"
+    );
+    let versions: Vec<String> = kv
+        .keys()
+        .iter()
+        .filter_map(|k| layout::version_of_key(k).map(str::to_string))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(versions, vec![first.version, third.version]);
+}
+
+#[test]
+fn rollback_restores_the_previous_version_and_old_versions_are_pruned() {
+    let kv = MemoryKv::new();
+    let runs = ["run-1", "run-2", "run-3", "run-4"];
+    let reports: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            block_on(commit::publish(
+                &kv,
+                &bundle_bytes(40, 30, run),
+                now(i as u32),
+            ))
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-4"
+    );
+    // Only RETAINED_VERSIONS versions keep records.
+    assert!(
+        !kv.keys()
+            .iter()
+            .any(|k| k.starts_with(&layout::version_prefix(&reports[0].version)))
+    );
+
+    let pointer = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(pointer.version, reports[2].version);
+    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!(
+        (body["model_run_id"].as_str(), version),
+        (Some("run-3"), reports[2].version.clone())
+    );
+
+    block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-2"
+    );
+    let err = block_on(commit::rollback(&kv)).unwrap_err();
+    assert!(matches!(err, PublishError::Conflict(_)), "{err}");
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-2"
+    );
+}
