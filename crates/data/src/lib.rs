@@ -26,4 +26,4 @@ pub mod uk_time;
 pub use error::{DataError, FileError};
 pub use football_data::{ParsedFile, ParsedMatch, RejectedRow, RowError, Source, SourceEncoding};
 pub use ingest::{IngestProgress, IngestSummary, football_data_files, ingest_dir, ingest_file};
-pub use store::{Counts, DB_FILE_NAME, FileReport, ImportRecord, Provenance, Store};
+pub use store::{Counts, DB_FILE_NAME, FileReport, ImportBatch, ImportRecord, Provenance, Store};

@@ -269,3 +269,55 @@ fn missing_folder_is_an_io_error() {
         .unwrap_err();
     assert!(matches!(err, DataError::Io { .. }), "{err}");
 }
+
+#[test]
+fn single_file_then_folder() {
+    let mut store = Store::open_in_memory().unwrap();
+    let root = fixtures("tree");
+    let report =
+        matchday_data::ingest_file(&mut store, &root, &root.join("E0/2019-2020.csv")).unwrap();
+    assert_eq!(
+        (report.file.as_str(), report.inserted, report.blank_rows),
+        ("E0/2019-2020.csv", 3, 1)
+    );
+    assert_eq!(
+        report.encoding,
+        Some(matchday_data::SourceEncoding::Utf8WithBom)
+    );
+    let summary = ingest(&mut store, "tree");
+    assert_eq!((summary.inserted, summary.unchanged), (4, 3));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_keeps_the_files_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let e0 = dir.path().join("E0");
+    std::fs::create_dir_all(&e0).unwrap();
+    std::fs::copy(fixtures("tree/E0/2019-2020.csv"), e0.join("2019-2020.csv")).unwrap();
+    // Sorted after the good file; reading it fails.
+    std::os::unix::fs::symlink("/nonexistent/file.csv", e0.join("2020-2021.csv")).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let err = store.ingest_football_data(dir.path(), |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, DataError::Io { path, .. } if path.ends_with("E0/2020-2021.csv")),
+        "{err}"
+    );
+    assert_eq!(store.counts().unwrap().matches, 3);
+    assert_eq!(store.imports().unwrap().len(), 1);
+}
+
+#[test]
+fn dropped_batch_rolls_back() {
+    let mut store = Store::open_in_memory().unwrap();
+    let root = fixtures("tree");
+    let bytes = std::fs::read(root.join("E0/2019-2020.csv")).unwrap();
+    let source = matchday_data::Source::new("E0/2019-2020.csv", "2019-2020", Some("E0")).unwrap();
+    let parsed = matchday_data::football_data::parse(&bytes, &source).unwrap();
+    {
+        let mut batch = store.begin_import().unwrap();
+        assert_eq!(batch.import_parsed(&parsed, "x").unwrap().inserted, 3);
+    }
+    assert_eq!(store.counts().unwrap().matches, 0);
+    assert!(store.imports().unwrap().is_empty());
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-pub use import::FileReport;
+pub use import::{FileReport, ImportBatch};
 pub use read::{Counts, ImportRecord, Provenance};
 
 use crate::error::DataError;
@@ -43,6 +43,18 @@ impl Store {
 
     fn init(conn: Connection, path: Option<PathBuf>) -> Result<Store, DataError> {
         conn.pragma_update(None, "foreign_keys", true)?;
+        // WAL with NORMAL sync: a commit no longer waits for fsync (the
+        // rollback journal's fsyncs made a full import I/O-bound, ~15 s instead
+        // of ~2 s). A crash can lose the last commits but never corrupts the
+        // file, and an import is re-runnable. The WAL file is folded back in
+        // when the last connection closes, so the store is one file at rest.
+        conn.pragma_update(None, "journal_mode", "wal")?;
+        conn.pragma_update(None, "synchronous", "normal")?;
+        // 64 MiB of page cache so a file's transaction never spills mid-way.
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        // Savepoint journals (one per imported file) in memory, not in a
+        // temp file that would receive a copy of every page a file touches.
+        conn.pragma_update(None, "temp_store", "memory")?;
         schema::migrate(&conn)?;
         Ok(Store { conn, path })
     }
