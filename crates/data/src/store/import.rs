@@ -1,24 +1,14 @@
-//! Writing one parsed file: one transaction, idempotent.
-//!
-//! A match already in the store is compared with the incoming row:
-//! - same facts → *unchanged* (nothing written);
-//! - a different score, or a kick-off time where there was none or a different
-//!   one → *updated*: a re-published file corrects results, and the latest
-//!   file is the better source. Its provenance moves to the new file and line.
-//! - a blank score or a missing time never erases a known one: a blank means
-//!   "not in this file", not "not played";
-//! - the same id with another league, season or teams → the row is rejected
-//!   (a misfiled row or, vanishingly unlikely, an id collision).
-//!
-//! Odds follow the same rule per (match, bookmaker, kind): new prices for a
-//! triple replace the stored ones and count as updated.
+//! Writing parsed files: each in a savepoint, idempotent. Rows already
+//! stored go through `merge`; odds follow the same rule per (match,
+//! bookmaker, kind): new prices replace the stored ones and count as updated.
 
 use chrono::{SecondsFormat, Utc};
-use matchday_core::domain::{Match, OddsQuote, Score};
+use matchday_core::domain::{OddsQuote, Score};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::Store;
+use super::merge::{Facts, Merge, Stored, facts_of, merge};
 use super::read::score_from_columns;
-use super::{KICKOFF_FORMAT, Store};
 use crate::error::{DataError, FileError};
 use crate::football_data::{ParsedFile, ParsedMatch, RejectedRow, SourceEncoding};
 
@@ -44,27 +34,6 @@ pub struct FileReport {
     pub rejected: Vec<RejectedRow>,
 }
 
-/// The facts of a match that a later file may correct.
-#[derive(Debug, Clone, PartialEq)]
-struct Facts {
-    kickoff: String,
-    time_known: bool,
-    score: Option<Score>,
-}
-
-/// A stored match, as far as merging needs it.
-struct Stored {
-    identity: (String, String, String, String),
-    facts: Facts,
-}
-
-#[derive(Debug, PartialEq)]
-enum Merge {
-    Unchanged,
-    Update(Facts),
-    Conflict(String),
-}
-
 #[derive(Clone, Copy)]
 enum Outcome {
     Inserted,
@@ -78,7 +47,7 @@ enum Outcome {
 /// Why not one transaction per file: match ids are hashes, so every file's
 /// rows land all over the `matches` and `odds` B-trees and each commit
 /// rewrites most of their pages. Committing 144 files one by one wrote
-/// ~1.4 GB and took 11–15 s; one commit per batch takes about 2 s.
+/// ~1.4 GB and took 11–15 s; one commit per batch takes 3.4 s.
 pub struct ImportBatch<'s> {
     tx: Transaction<'s>,
 }
@@ -296,14 +265,6 @@ fn write_match(
     }
 }
 
-fn facts_of(m: &Match) -> Facts {
-    Facts {
-        kickoff: m.kickoff.format(KICKOFF_FORMAT).to_string(),
-        time_known: m.kickoff_time_known,
-        score: m.score,
-    }
-}
-
 fn score_columns(score: Option<Score>) -> (Option<u8>, Option<u8>) {
     (score.map(|s| s.home), score.map(|s| s.away))
 }
@@ -325,40 +286,6 @@ fn load(conn: &Connection, id: i64) -> Result<Stored, DataError> {
             score: score_from_columns(row.get(6)?, row.get(7)?)?,
         },
     })
-}
-
-/// The rules of the module comment, on one stored and one incoming match.
-fn merge(stored: &Stored, incoming: &Match, facts: Facts) -> Merge {
-    let (league, season, home, away) = &stored.identity;
-    if (league, season, home, away)
-        != (
-            &incoming.league,
-            &incoming.season,
-            &incoming.home_team,
-            &incoming.away_team,
-        )
-    {
-        return Merge::Conflict(format!(
-            "match id {} is already stored for {league} {season} {home} v {away}",
-            incoming.id
-        ));
-    }
-    let old = &stored.facts;
-    let keep_old_time = old.time_known && !facts.time_known;
-    let merged = Facts {
-        kickoff: if keep_old_time {
-            old.kickoff.clone()
-        } else {
-            facts.kickoff
-        },
-        time_known: old.time_known || facts.time_known,
-        score: facts.score.or(old.score),
-    };
-    if &merged == old {
-        Merge::Unchanged
-    } else {
-        Merge::Update(merged)
-    }
 }
 
 fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Outcome, DataError> {
@@ -403,82 +330,4 @@ fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Ou
         import_id
     ])?;
     Ok(Outcome::Updated)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn incoming(kickoff_hour: u32, time_known: bool, score: Option<(u8, u8)>) -> Match {
-        Match {
-            id: 7,
-            league: "E0".into(),
-            season: "2019-2020".into(),
-            kickoff: Utc
-                .with_ymd_and_hms(2019, 8, 10, kickoff_hour, 0, 0)
-                .unwrap(),
-            kickoff_time_known: time_known,
-            home_team: "A".into(),
-            away_team: "B".into(),
-            score: score.map(|(home, away)| Score { home, away }),
-        }
-    }
-
-    fn stored(m: &Match) -> Stored {
-        Stored {
-            identity: (
-                m.league.clone(),
-                m.season.clone(),
-                m.home_team.clone(),
-                m.away_team.clone(),
-            ),
-            facts: facts_of(m),
-        }
-    }
-
-    fn merged(old: &Match, new: &Match) -> Merge {
-        merge(&stored(old), new, facts_of(new))
-    }
-
-    #[test]
-    fn same_facts_are_unchanged() {
-        let m = incoming(14, true, Some((1, 0)));
-        assert_eq!(merged(&m, &m), Merge::Unchanged);
-    }
-
-    #[test]
-    fn corrected_score_and_time_update() {
-        let old = incoming(14, true, Some((1, 0)));
-        let new = incoming(14, true, Some((1, 1)));
-        assert_eq!(merged(&old, &new), Merge::Update(facts_of(&new)));
-        let later = incoming(16, true, Some((1, 0)));
-        assert_eq!(merged(&old, &later), Merge::Update(facts_of(&later)));
-        // A result arriving for a fixture.
-        let fixture = incoming(14, true, None);
-        assert_eq!(merged(&fixture, &old), Merge::Update(facts_of(&old)));
-    }
-
-    #[test]
-    fn blanks_never_erase_known_facts() {
-        let old = incoming(18, true, Some((2, 0)));
-        assert_eq!(merged(&old, &incoming(14, false, None)), Merge::Unchanged);
-        // ...but the blank file's other facts still apply.
-        let new = incoming(14, false, Some((3, 0)));
-        let expected = Facts {
-            score: new.score,
-            ..facts_of(&old)
-        };
-        assert_eq!(merged(&old, &new), Merge::Update(expected));
-    }
-
-    #[test]
-    fn other_identity_is_a_conflict() {
-        let old = incoming(14, true, Some((1, 0)));
-        let mut new = old.clone();
-        new.season = "2020-2021".into();
-        assert!(
-            matches!(merged(&old, &new), Merge::Conflict(reason) if reason.contains("E0 2019-2020 A v B"))
-        );
-    }
 }

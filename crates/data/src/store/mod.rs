@@ -3,6 +3,7 @@
 //! Why SQLite rather than Parquet here: see the crate README.
 
 mod import;
+mod merge;
 mod read;
 mod schema;
 
