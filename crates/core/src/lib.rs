@@ -3,6 +3,7 @@
 //! Everything here builds for both the host and `wasm32-wasip2`, and is tested
 //! natively; components only adapt HTTP and the key-value store to it.
 
+pub mod auth;
 pub mod codec;
 pub mod domain;
 pub mod error;

@@ -5,6 +5,7 @@
 //! same code, builds a version's [`records`] and [`commit`]s them with one
 //! pointer flip.
 
+pub mod admin;
 pub mod artifacts;
 pub mod bundle;
 mod columns;

@@ -1,0 +1,17 @@
+//! `lookup`: read-only endpoints over the published data version.
+//! The logic is `matchday_core::lookup`; this file only adapts Spin to it.
+
+use matchday_core::lookup;
+use matchday_spin::{SpinKv, send};
+use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http_service;
+
+#[http_service]
+async fn handle(request: Request) -> impl IntoResponse {
+    let kv = match SpinKv::open().await {
+        Ok(kv) => kv,
+        Err(err) => return send(err.into()),
+    };
+    let uri = request.uri();
+    send(lookup::handle(request.method().as_str(), uri.path(), uri.query(), &kv).await)
+}
