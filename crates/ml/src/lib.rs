@@ -1,1 +1,21 @@
-//! Feature engineering, training, evaluation and ONNX export (work in progress).
+//! Feature engineering, training, evaluation and ONNX export for Matchday's
+//! 1X2 predictions (class 0 home win, 1 draw, 2 away win, everywhere).
+//!
+//! One module per job so later models can slot in beside the baseline:
+//! - [`features`]: pre-kick-off features (rolling form, Elo) → [`features::FeatureTable`];
+//! - [`split`]: the temporal train/test split and the `as_of` visibility rule;
+//! - [`metrics`]: log-loss, RPS, Brier, accuracy, ECE;
+//! - [`bookmaker`]: margin-free implied probabilities and the per-match odds source;
+//! - [`synthetic`]: a seeded league generator for tests.
+
+pub mod bookmaker;
+pub mod error;
+pub mod features;
+pub mod metrics;
+pub mod split;
+pub mod synthetic;
+
+pub use error::{MlError, Result};
+
+/// Class labels in class-index order (the architecture's convention).
+pub const CLASS_LABELS: [&str; 3] = ["home_win", "draw", "away_win"];

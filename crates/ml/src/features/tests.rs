@@ -1,0 +1,172 @@
+use chrono::{Duration, TimeZone};
+use matchday_core::domain::Score;
+
+use super::*;
+use crate::synthetic::{SyntheticConfig, generate};
+
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+fn far_future() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn game(day: u32, home: &str, away: &str, score: Option<(u8, u8)>) -> Match {
+    Match {
+        id: i64::from(day) * 1000 + home.len() as i64,
+        league: "E0".into(),
+        season: "2020-2021".into(),
+        kickoff: Utc.with_ymd_and_hms(2020, 9, day, 15, 0, 0).unwrap(),
+        kickoff_time_known: true,
+        home_team: home.into(),
+        away_team: away.into(),
+        score: score.map(|(home, away)| Score { home, away }),
+    }
+}
+
+#[test]
+fn default_names_follow_the_seed() {
+    assert_eq!(
+        FeatureConfig::default().feature_names(),
+        [
+            "diff_win_5_mean",
+            "diff_draw_5_mean",
+            "diff_points_5_mean",
+            "diff_goals_for_5_mean",
+            "diff_goals_against_5_mean",
+            "diff_elo"
+        ]
+    );
+}
+
+#[test]
+fn bad_windows_are_rejected() {
+    for windows in [vec![], vec![0], vec![5, 5]] {
+        let config = FeatureConfig {
+            windows,
+            ..FeatureConfig::default()
+        };
+        assert!(matches!(
+            build_features(&[], far_future(), &config),
+            Err(MlError::InvalidConfig(_))
+        ));
+    }
+}
+
+#[test]
+fn hand_computed_rows() {
+    let matches = [
+        game(1, "A", "B", Some((2, 0))),
+        game(2, "C", "A", Some((1, 1))),
+        game(3, "A", "B", None),
+        game(4, "B", "C", Some((0, 3))),
+    ];
+    let t = build_features(&matches, far_future(), &FeatureConfig::default()).unwrap();
+    // No previous match for anyone: all unknown, never 0.
+    assert!(t.rows[0].iter().all(|v| v.is_nan()));
+    // C has never played: unknown although A has.
+    assert!(t.rows[1].iter().all(|v| v.is_nan()));
+    // A: W 2-0, D 1-1 → win .5, draw .5, pts 2, gf 1.5, ga .5
+    // B: L 0-2        → win 0, draw 0, pts 0, gf 0, ga 2
+    assert_eq!(t.rows[2][..5], [0.5, 0.5, 2.0, 1.5, -1.5]);
+    // Elo: A 1508.29003 / B 1491.70997 after day 1; on day 2 C (new, 1500)
+    // hosts A and draws: expected 1/(1+10^((1508.29003-1500-60)/400)) = 0.573872,
+    // A gains 20 * (0.573872 - 0.5) = 1.477440 → 1509.767466; A - B = 18.057493.
+    assert!(
+        (t.rows[2][5] - 18.057_492_5).abs() < 1e-6,
+        "{}",
+        t.rows[2][5]
+    );
+    // Match 3 has no score: B and C carry only their earlier results.
+    // B: L 0-2 → (0, 0, 0, 0, 2); C: D 1-1 → (0, 1, 1, 1, 1).
+    assert_eq!(t.rows[3][..5], [0.0, -1.0, -1.0, -1.0, 1.0]);
+}
+
+#[test]
+fn matches_at_the_same_kickoff_do_not_see_each_other() {
+    let matches = [
+        game(1, "A", "B", Some((5, 0))),
+        game(1, "A", "C", Some((0, 5))),
+    ];
+    let t = build_features(&matches, far_future(), &FeatureConfig::default()).unwrap();
+    assert!(t.rows.iter().flatten().all(|v| v.is_nan()));
+}
+
+#[test]
+fn input_order_does_not_matter() {
+    let data = generate(&SyntheticConfig::default());
+    let config = FeatureConfig {
+        windows: vec![3, 5],
+        ..FeatureConfig::default()
+    };
+    let sorted = build_features(&data.matches, far_future(), &config).unwrap();
+    let mut shuffled = data.matches.clone();
+    shuffled.reverse();
+    let t = build_features(&shuffled, far_future(), &config).unwrap();
+    let n = shuffled.len();
+    for i in 0..n {
+        assert_eq!(t.match_ids[i], sorted.match_ids[n - 1 - i]);
+        assert!(same_bits(&t.rows[i], &sorted.rows[n - 1 - i]));
+    }
+}
+
+#[test]
+fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
+    let data = generate(&SyntheticConfig::default());
+    let config = FeatureConfig {
+        windows: vec![2, 5],
+        ..FeatureConfig::default()
+    };
+    let base = build_features(&data.matches, far_future(), &config).unwrap();
+    for k in [0, 37, 100, data.matches.len() / 2, data.matches.len() - 1] {
+        let mut perturbed = data.matches.clone();
+        let s = perturbed[k].score.unwrap();
+        // Swap the scoreline and add goals: a different result and goal counts.
+        perturbed[k].score = Some(Score {
+            home: s.away + 3,
+            away: s.home,
+        });
+        let t = build_features(&perturbed, far_future(), &config).unwrap();
+        let cutoff = data.matches[k].kickoff;
+        let mut changed_later = false;
+        for (i, m) in data.matches.iter().enumerate() {
+            if m.kickoff <= cutoff {
+                assert!(same_bits(&t.rows[i], &base.rows[i]), "row {i} leaked {k}");
+            } else if !same_bits(&t.rows[i], &base.rows[i]) {
+                changed_later = true;
+            }
+        }
+        assert!(
+            changed_later || k == data.matches.len() - 1,
+            "perturbing {k} had no effect"
+        );
+    }
+}
+
+#[test]
+fn as_of_hides_future_results() {
+    let data = generate(&SyntheticConfig::default());
+    let config = FeatureConfig::default();
+    let as_of = data.matches[data.matches.len() / 2].kickoff + Duration::hours(1);
+
+    let with_scores = build_features(&data.matches, as_of, &config).unwrap();
+    let mut blanked = data.matches.clone();
+    for m in &mut blanked {
+        if m.kickoff > as_of {
+            m.score = None;
+        }
+    }
+    let without = build_features(&blanked, far_future(), &config).unwrap();
+    assert_eq!(with_scores.match_ids, without.match_ids);
+    for (a, b) in with_scores.rows.iter().zip(&without.rows) {
+        assert!(same_bits(a, b));
+    }
+    // Sanity: seeing those results would have changed some future rows.
+    let all_known = build_features(&data.matches, far_future(), &config).unwrap();
+    let differs =
+        data.matches.iter().enumerate().any(|(i, m)| {
+            m.kickoff > as_of && !same_bits(&all_known.rows[i], &with_scores.rows[i])
+        });
+    assert!(differs);
+}
