@@ -4,6 +4,7 @@
 //! One module per job so later models can slot in beside the baseline:
 //! - [`features`]: pre-kick-off features (rolling form, Elo) → [`features::FeatureTable`];
 //! - [`split`]: the temporal train/test split and the `as_of` visibility rule;
+//! - [`linear`]: multinomial logistic regression (standardisation, NaN fill, L2, Newton);
 //! - [`metrics`]: log-loss, RPS, Brier, accuracy, ECE;
 //! - [`bookmaker`]: margin-free implied probabilities and the per-match odds source;
 //! - [`synthetic`]: a seeded league generator for tests.
@@ -11,6 +12,7 @@
 pub mod bookmaker;
 pub mod error;
 pub mod features;
+pub mod linear;
 pub mod metrics;
 pub mod split;
 pub mod synthetic;
