@@ -7,13 +7,19 @@
 //! - [`linear`]: multinomial logistic regression (standardisation, NaN fill, L2, Newton);
 //! - [`metrics`]: log-loss, RPS, Brier, accuracy, ECE;
 //! - [`bookmaker`]: margin-free implied probabilities and the per-match odds source;
+//! - [`onnx`]: export of a fitted model as an ONNX graph;
+//! - [`card`]: the model card written next to the ONNX file;
+//! - [`pipeline`]: everything above in one call, for the sidecar CLI;
 //! - [`synthetic`]: a seeded league generator for tests.
 
 pub mod bookmaker;
+pub mod card;
 pub mod error;
 pub mod features;
 pub mod linear;
 pub mod metrics;
+pub mod onnx;
+pub mod pipeline;
 pub mod split;
 pub mod synthetic;
 

@@ -1,0 +1,191 @@
+//! ONNX export of a fitted [`MultinomialLogit`].
+//!
+//! Graph (opset 13, IR version 7):
+//! `features [N, F] → IsNaN/Where (fill) → MatMul W [F, 3] → Add b [3]
+//! → Softmax(axis=1) → probabilities [N, 3]`.
+//!
+//! The standardisation is folded into `W` and `b`. Missing values are
+//! handled in the graph by default ([`MissingValues::FilledInGraph`]): a NaN
+//! input is replaced by the training mean, exactly like the trainer does, so
+//! the model is safe to call on raw features. Filling NaN before inference
+//! with the card's `fill_values` is still correct (the in-graph fill then
+//! never fires), so servers that pre-fill keep working.
+
+pub mod proto;
+
+use prost::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::linear::MultinomialLogit;
+use crate::{MlError, Result};
+use proto::*;
+
+pub const INPUT_NAME: &str = "features";
+pub const OUTPUT_NAME: &str = "probabilities";
+/// Default-domain operator set: Softmax-13 normalises along one axis only.
+pub const OPSET: i64 = 13;
+/// IR version 7 is the one that shipped with opset 13 (ONNX 1.8).
+pub const IR_VERSION: i64 = 7;
+const BATCH_DIM: &str = "N";
+
+/// Where NaN inputs are filled with the training means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingValues {
+    /// `Where(IsNaN(x), fill, x)` is the first step of the graph.
+    #[default]
+    FilledInGraph,
+    /// The graph has no fill step: the caller must replace NaN by the card's
+    /// `fill_values` first (NaN would otherwise propagate to the output).
+    FillBeforeInference,
+}
+
+/// Export settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OnnxOptions {
+    pub missing_values: MissingValues,
+}
+
+/// Serialise `model` (whose inputs are `feature_names`, in order) as an ONNX
+/// model. `metadata` lands in `metadata_props` (run id, labels, ...).
+pub fn export_logit(
+    model: &MultinomialLogit,
+    feature_names: &[String],
+    options: &OnnxOptions,
+    metadata: &[(String, String)],
+) -> Result<Vec<u8>> {
+    let n_features = model.n_features();
+    if feature_names.len() != n_features {
+        return Err(MlError::FeatureCount {
+            model: n_features,
+            given: feature_names.len(),
+        });
+    }
+    let raw = model.to_raw();
+    let f = n_features as i64;
+
+    let mut nodes = Vec::new();
+    let mut initializers = vec![
+        tensor(
+            "weights",
+            vec![f, 3],
+            raw.weights.iter().flatten().map(|&w| w as f32).collect(),
+        ),
+        tensor(
+            "bias",
+            vec![3],
+            raw.intercepts.iter().map(|&b| b as f32).collect(),
+        ),
+    ];
+    let mut linear_input = INPUT_NAME;
+    if options.missing_values == MissingValues::FilledInGraph {
+        initializers.push(tensor(
+            "fill_values",
+            vec![f],
+            raw.fill_values.iter().map(|&v| v as f32).collect(),
+        ));
+        nodes.push(node("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]));
+        nodes.push(node(
+            "Where",
+            &["features_is_nan", "fill_values", INPUT_NAME],
+            "features_filled",
+            vec![],
+        ));
+        linear_input = "features_filled";
+    }
+    nodes.push(node(
+        "MatMul",
+        &[linear_input, "weights"],
+        "logits_linear",
+        vec![],
+    ));
+    nodes.push(node("Add", &["logits_linear", "bias"], "logits", vec![]));
+    let axis = AttributeProto {
+        name: "axis".into(),
+        r#type: ATTRIBUTE_INT,
+        i: 1,
+    };
+    nodes.push(node("Softmax", &["logits"], OUTPUT_NAME, vec![axis]));
+
+    let graph = GraphProto {
+        node: nodes,
+        name: "matchday_1x2_logit".into(),
+        initializer: initializers,
+        doc_string: format!(
+            "Multinomial logistic regression, classes [home_win, draw, away_win]; inputs: {}",
+            feature_names.join(", ")
+        ),
+        input: vec![value_info(INPUT_NAME, f, "raw features, NaN = missing")],
+        output: vec![value_info(
+            OUTPUT_NAME,
+            3,
+            "P(home win), P(draw), P(away win)",
+        )],
+    };
+    let model = ModelProto {
+        ir_version: IR_VERSION,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: OPSET,
+        }],
+        producer_name: "matchday-ml".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        domain: "matchday".into(),
+        model_version: 1,
+        doc_string: "Matchday 1X2 baseline".into(),
+        graph: Some(graph),
+        metadata_props: metadata
+            .iter()
+            .map(|(key, value)| StringStringEntryProto {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+    };
+    Ok(model.encode_to_vec())
+}
+
+fn tensor(name: &str, dims: Vec<i64>, float_data: Vec<f32>) -> TensorProto {
+    TensorProto {
+        dims,
+        data_type: FLOAT,
+        float_data,
+        name: name.into(),
+    }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        name: format!("{op}_{output}"),
+        op_type: op.into(),
+        domain: String::new(),
+        attribute,
+    }
+}
+
+/// A float32 `[N, width]` tensor with a symbolic batch dimension.
+fn value_info(name: &str, width: i64, doc: &str) -> ValueInfoProto {
+    let dims = vec![
+        Dimension {
+            value: Some(DimensionValue::DimParam(BATCH_DIM.into())),
+        },
+        Dimension {
+            value: Some(DimensionValue::DimValue(width)),
+        },
+    ];
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(TypeValue::TensorType(TensorTypeProto {
+                elem_type: FLOAT,
+                shape: Some(TensorShapeProto { dim: dims }),
+            })),
+        }),
+        doc_string: doc.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

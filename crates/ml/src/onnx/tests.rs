@@ -1,0 +1,134 @@
+use tract_onnx::prelude::*;
+
+use super::*;
+use crate::linear::{LogitParams, MultinomialLogit};
+use crate::synthetic::SplitMix64;
+
+/// A small fitted model on features with very different scales and some NaN,
+/// so folding the standardisation and the fill step both matter.
+fn fitted(n_features: usize) -> (MultinomialLogit, Vec<Vec<f64>>) {
+    let mut rng = SplitMix64::new(11);
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..3_000 {
+        let row: Vec<f64> = (0..n_features)
+            .map(|f| {
+                if rng.next_f64() < 0.1 {
+                    f64::NAN
+                } else {
+                    10f64.powi(f as i32 - 1) * rng.normal() + 100.0 * f as f64
+                }
+            })
+            .collect();
+        rows.push(row);
+        labels.push(i % 3);
+    }
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let labels: Vec<usize> = refs
+        .iter()
+        .zip(labels)
+        .map(|(r, y)| if r[0] > 0.5 { 0 } else { y })
+        .collect();
+    let model = MultinomialLogit::fit(&refs, &labels, &LogitParams::default()).unwrap();
+    (model, rows)
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("f{i}")).collect()
+}
+
+fn run_tract(bytes: &[u8], rows: &[Vec<f64>]) -> Vec<[f32; 3]> {
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut &bytes[..])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let width = rows[0].len();
+    let input: Tensor =
+        tract_ndarray::Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j] as f32)
+            .into();
+    let outputs = model.run(tvec!(input.into())).unwrap();
+    let view = outputs[0].to_plain_array_view::<f32>().unwrap();
+    assert_eq!(view.shape(), &[rows.len(), 3]);
+    view.rows()
+        .into_iter()
+        .map(|r| [r[0], r[1], r[2]])
+        .collect()
+}
+
+#[test]
+fn tract_matches_the_trainer_with_in_graph_fill() {
+    let (model, rows) = fitted(4);
+    let bytes = export_logit(&model, &names(4), &OnnxOptions::default(), &[]).unwrap();
+    // Two batch sizes through the same file: N is dynamic.
+    for batch in [&rows[..1], &rows[..500]] {
+        let got = run_tract(&bytes, batch);
+        let nan_rows = batch
+            .iter()
+            .filter(|r| r.iter().any(|v| v.is_nan()))
+            .count();
+        assert!(batch.len() == 1 || nan_rows > 0);
+        for (row, p) in batch.iter().zip(&got) {
+            let want = model.predict_proba(row).unwrap();
+            for c in 0..3 {
+                assert!(
+                    (f64::from(p[c]) - want[c]).abs() < 1e-5,
+                    "{p:?} vs {want:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn without_the_fill_step_prefilled_inputs_match() {
+    let (model, rows) = fitted(3);
+    let options = OnnxOptions {
+        missing_values: MissingValues::FillBeforeInference,
+    };
+    let bytes = export_logit(&model, &names(3), &options, &[]).unwrap();
+    let fill = &model.standardizer.fill_values;
+    let filled: Vec<Vec<f64>> = rows[..300]
+        .iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(f, &v)| if v.is_nan() { fill[f] } else { v })
+                .collect()
+        })
+        .collect();
+    let got = run_tract(&bytes, &filled);
+    for (row, p) in rows.iter().zip(&got) {
+        let want = model.predict_proba(row).unwrap();
+        for c in 0..3 {
+            assert!((f64::from(p[c]) - want[c]).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn header_fields_follow_the_schema() {
+    let (model, _) = fitted(2);
+    let meta = [("run_id".to_string(), "run-1".to_string())];
+    let bytes = export_logit(&model, &names(2), &OnnxOptions::default(), &meta).unwrap();
+    // Decode with tract's own generated schema: our field numbers must agree.
+    let decoded = tract_onnx::pb::ModelProto::decode(&bytes[..]).unwrap();
+    assert_eq!(decoded.ir_version, IR_VERSION);
+    assert_eq!(decoded.opset_import[0].version, OPSET);
+    assert_eq!(decoded.metadata_props[0].key, "run_id");
+    let graph = decoded.graph.unwrap();
+    assert_eq!(graph.input[0].name, INPUT_NAME);
+    assert_eq!(graph.output[0].name, OUTPUT_NAME);
+    let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type.as_str()).collect();
+    assert_eq!(ops, ["IsNaN", "Where", "MatMul", "Add", "Softmax"]);
+    assert_eq!(graph.node[4].attribute[0].i, 1);
+}
+
+#[test]
+fn feature_names_must_match_the_model() {
+    let (model, _) = fitted(2);
+    let err = export_logit(&model, &names(3), &OnnxOptions::default(), &[]).unwrap_err();
+    assert_eq!(err, MlError::FeatureCount { model: 2, given: 3 });
+}

@@ -1,0 +1,146 @@
+use super::*;
+use crate::synthetic::{SyntheticConfig, SyntheticData, generate};
+
+fn league() -> SyntheticData {
+    generate(&SyntheticConfig {
+        n_teams: 16,
+        n_seasons: 6,
+        ..SyntheticConfig::default()
+    })
+}
+
+/// Split at the start of season 5, as_of in the middle of season 6.
+fn config(data: &SyntheticData) -> PipelineConfig {
+    let per_season = 16 * 15;
+    PipelineConfig {
+        split_date: data.matches[4 * per_season].kickoff,
+        as_of: data.matches[5 * per_season + per_season / 2].kickoff,
+        created_at: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
+        ..PipelineConfig::default()
+    }
+}
+
+#[test]
+fn runs_end_to_end_on_a_synthetic_league() {
+    let data = league();
+    let config = config(&data);
+    let mut events = Vec::new();
+    let out = run(&data.matches, &data.odds, &config, &mut |e| {
+        events.push(e.stage)
+    })
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            Stage::Features,
+            Stage::Split,
+            Stage::Train,
+            Stage::Predict,
+            Stage::Evaluate,
+            Stage::Export
+        ]
+    );
+
+    assert_eq!(out.predictions.len(), data.matches.len());
+    for (p, m) in out.predictions.iter().zip(&data.matches) {
+        assert_eq!(p.match_id, m.id);
+        assert_eq!(p.is_future, m.kickoff > config.as_of);
+        assert!((p.proba.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(p.predicted_class, argmax(&p.proba));
+    }
+    let n_future = out.predictions.iter().filter(|p| p.is_future).count();
+    assert!(n_future > 0);
+    assert_eq!(out.report.n_future, n_future);
+
+    // Latent strengths are learnable: the model beats the naive forecast, and
+    // the "bookmaker" (true probabilities + margin) beats the model.
+    let c = out.report.comparison.clone().unwrap();
+    assert_eq!(c.model.n, out.report.n_test);
+    assert!(c.model.rps < c.naive.rps, "{:?} vs {:?}", c.model, c.naive);
+    assert!(c.bookmaker.rps < c.model.rps);
+    assert_eq!(c.sources.get("PS closing"), Some(&out.report.n_test));
+
+    let json = out.card.to_json();
+    let card = ModelCard::from_json(&json).unwrap();
+    assert_eq!(card, out.card);
+    assert_eq!(card.features.len(), 6);
+    assert_eq!(card.features[5].name, "diff_elo");
+    assert_eq!(card.data_window.n_test, out.report.n_test);
+    assert!(card.data_window.train_to.unwrap() < config.split_date);
+    let text = out.report.to_string();
+    assert!(text.contains("bookmaker") && text.contains("test split"));
+}
+
+#[test]
+fn same_inputs_same_outputs() {
+    let data = league();
+    let config = config(&data);
+    let a = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
+    let b = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
+    assert_eq!(a.predictions, b.predictions);
+    assert_eq!(a.onnx_bytes, b.onnx_bytes);
+    assert_eq!(a.card, b.card);
+    let other = PipelineConfig {
+        windows: vec![3, 5],
+        ..config
+    };
+    let c = run(&data.matches, &data.odds, &other, &mut |_| {}).unwrap();
+    assert_ne!(c.card.run_id, a.card.run_id);
+    assert_eq!(c.features.names.len(), 11);
+}
+
+#[test]
+fn future_results_do_not_change_the_run() {
+    let data = league();
+    let config = config(&data);
+    let a = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
+    let mut hidden = data.matches.clone();
+    for m in &mut hidden {
+        if m.kickoff > config.as_of {
+            m.score = None;
+        }
+    }
+    let b = run(&hidden, &data.odds, &config, &mut |_| {}).unwrap();
+    assert_eq!(a.predictions, b.predictions);
+    assert_eq!(a.card.run_id, b.card.run_id);
+}
+
+#[test]
+fn onnx_file_reproduces_the_predictions() {
+    use tract_onnx::prelude::*;
+    let data = league();
+    let out = run(&data.matches, &data.odds, &config(&data), &mut |_| {}).unwrap();
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut &out.onnx_bytes[..])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let rows = &out.features.rows;
+    let width = rows[0].len();
+    let input: Tensor =
+        tract_ndarray::Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j] as f32)
+            .into();
+    let result = model.run(tvec!(input.into())).unwrap();
+    let view = result[0].to_plain_array_view::<f32>().unwrap();
+    for (i, p) in out.predictions.iter().enumerate() {
+        for c in 0..3 {
+            assert!((f64::from(view[[i, c]]) - p.proba[c]).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn empty_training_split_is_an_error() {
+    let data = league();
+    let config = PipelineConfig {
+        split_date: data.matches[0].kickoff,
+        as_of: data.matches[100].kickoff,
+        ..PipelineConfig::default()
+    };
+    assert!(matches!(
+        run(&data.matches, &data.odds, &config, &mut |_| {}),
+        Err(MlError::EmptyTrainingSet(_))
+    ));
+}
