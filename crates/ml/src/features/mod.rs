@@ -111,6 +111,7 @@ pub fn build_features(
         for &i in group {
             rows[i] = row(&matches[i], &form, &elo, config, names.len());
         }
+        let mut results = Vec::with_capacity(group.len());
         for &i in group {
             let m = &matches[i];
             let Some(score) = visible_score(m, as_of) else {
@@ -124,13 +125,19 @@ pub fn build_features(
                     .or_insert_with(|| TeamForm::new(max_window))
                     .push(TeamResult::new(gf, ga));
             }
-            let home_points = match score.class() {
-                0 => 1.0,
-                1 => 0.5,
-                _ => 0.0,
-            };
-            elo.update(&m.home_team, &m.away_team, &m.season, home_points);
+            results.push(elo::PlayedMatch {
+                home: &m.home_team,
+                away: &m.away_team,
+                season: &m.season,
+                league: &m.league,
+                home_score: match score.class() {
+                    0 => 1.0,
+                    1 => 0.5,
+                    _ => 0.0,
+                },
+            });
         }
+        elo.update_group(&results);
     }
 
     Ok(FeatureTable {
@@ -159,8 +166,8 @@ fn row(
         row.extend(h.iter().zip(a).map(|(h, a)| h - a));
     }
     let diff_elo = match (
-        elo.pre_match(&m.home_team, &m.season),
-        elo.pre_match(&m.away_team, &m.season),
+        elo.pre_match(&m.home_team, &m.season, &m.league),
+        elo.pre_match(&m.away_team, &m.season, &m.league),
     ) {
         (Some(h), Some(a)) => h - a,
         _ => f64::NAN,

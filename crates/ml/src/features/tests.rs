@@ -62,7 +62,14 @@ fn hand_computed_rows() {
         game(3, "A", "B", None),
         game(4, "B", "C", Some((0, 3))),
     ];
-    let t = build_features(&matches, far_future(), &FeatureConfig::default()).unwrap();
+    let config = FeatureConfig {
+        elo: EloParams {
+            k: 20.0,
+            ..EloParams::default()
+        },
+        ..FeatureConfig::default()
+    };
+    let t = build_features(&matches, far_future(), &config).unwrap();
     // No previous match for anyone: all unknown, never 0.
     assert!(t.rows[0].iter().all(|v| v.is_nan()));
     // C has never played: unknown although A has.
