@@ -1,0 +1,3 @@
+pub mod ingest;
+pub mod pipeline;
+pub mod publish;

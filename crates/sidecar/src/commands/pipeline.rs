@@ -1,0 +1,291 @@
+//! `matchday features | train | predict | pipeline`.
+//!
+//! `features` fixes the run's settings (as-of date, split) in the work dir;
+//! `train` and `predict` read them back, so the three steps always agree.
+
+use crate::progress;
+use crate::workdir::{self, WorkDir};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use matchday_core::domain::Match;
+use matchday_core::leagues;
+use matchday_core::types::{
+    MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
+};
+use matchday_data::Store;
+use matchday_ml::card::ModelCard;
+use matchday_ml::pipeline::{self, PipelineConfig};
+use matchday_ml::split::is_future;
+use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(clap::Args, Clone, Default)]
+pub struct PipelineArgs {
+    /// Treat this date (YYYY-MM-DD, or RFC 3339) as "now": later matches are
+    /// upcoming and their results are not used. Default: 2023-04-01.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// First kick-off of the test split (YYYY-MM-DD). Default: 2021-07-01.
+    #[arg(long)]
+    pub split: Option<String>,
+}
+
+fn parse_date(name: &str, raw: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .with_context(|| format!("--{name} must be YYYY-MM-DD or RFC 3339, got `{raw}`"))?;
+    Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+}
+
+impl PipelineArgs {
+    fn config(&self) -> Result<PipelineConfig> {
+        let mut config = PipelineConfig::default();
+        if let Some(raw) = &self.as_of {
+            config.as_of = parse_date("as-of", raw)?;
+        }
+        if let Some(raw) = &self.split {
+            config.split_date = parse_date("split", raw)?;
+        }
+        if config.split_date >= config.as_of {
+            bail!(
+                "the split date ({}) must be before the as-of date ({})",
+                config.split_date.date_naive(),
+                config.as_of.date_naive()
+            );
+        }
+        Ok(config)
+    }
+}
+
+fn open_store(data_dir: &Path) -> Result<Store> {
+    let store = Store::open(data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    if store.counts()?.matches == 0 {
+        bail!(
+            "the store in {} is empty: run `matchday ingest football-data <dir>` first",
+            data_dir.display()
+        );
+    }
+    Ok(store)
+}
+
+fn load_config(work: &WorkDir) -> Result<PipelineConfig> {
+    let raw = work.read(workdir::PIPELINE_CONFIG, "features")?;
+    serde_json::from_slice(&raw).context("pipeline.json is corrupt; run `matchday features` again")
+}
+
+/// The published view of a match as of `as_of`: later matches are upcoming
+/// and show no score even if the store knows it.
+fn summary(m: &Match, as_of: DateTime<Utc>) -> Option<MatchSummary> {
+    let league = leagues::league(&m.league);
+    let future = is_future(m, as_of);
+    let score = if future { None } else { Some(m.score?) }; // a past match without a result is not published
+    Some(MatchSummary {
+        match_id: m.id,
+        start_time_utc: format_time(m.kickoff),
+        home_team_id: matchday_core::ids::team_id(&m.home_team),
+        home_team_name: m.home_team.clone(),
+        away_team_id: matchday_core::ids::team_id(&m.away_team),
+        away_team_name: m.away_team.clone(),
+        league: m.league.clone(),
+        tournament: league.map_or(m.league.as_str(), |l| l.name).to_string(),
+        region: league.map_or("Other", |l| l.region).to_string(),
+        season: m.season.clone(),
+        status: if future {
+            MatchStatus::Upcoming
+        } else {
+            MatchStatus::Finished
+        },
+        home_score: score.map(|s| s.home),
+        away_score: score.map(|s| s.away),
+    })
+}
+
+pub fn features(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
+    let config = args.config()?;
+    let work = WorkDir::new(data_dir)?;
+    let matches = open_store(data_dir)?.matches()?;
+    let spinner = progress::spinner("features");
+    let table =
+        matchday_ml::features::build_features(&matches, config.as_of, &config.feature_config())?;
+    let summaries: Vec<MatchSummary> = matches
+        .iter()
+        .filter_map(|m| summary(m, config.as_of))
+        .collect();
+    let published: std::collections::HashSet<i64> = summaries.iter().map(|m| m.match_id).collect();
+    let features = FeatureTable {
+        names: table.names.clone(),
+        rows: table
+            .match_ids
+            .iter()
+            .zip(&table.rows)
+            .filter(|(id, _)| published.contains(id))
+            .map(|(id, row)| FeatureRow {
+                match_id: *id,
+                values: row.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+            })
+            .collect(),
+    };
+    work.write(artifacts::MATCHES, &artifacts::write_matches(&summaries)?)?;
+    work.write(artifacts::FEATURES, &artifacts::write_features(&features)?)?;
+    work.write(
+        workdir::PIPELINE_CONFIG,
+        serde_json::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    spinner.finish_and_clear();
+    let upcoming = summaries
+        .iter()
+        .filter(|m| m.status == MatchStatus::Upcoming)
+        .count();
+    println!(
+        "features: {} matches ({} upcoming as of {}) × {} features [{}] → {}",
+        summaries.len(),
+        upcoming,
+        config.as_of.date_naive(),
+        table.names.len(),
+        table.names.join(", "),
+        work.path(artifacts::FEATURES).display()
+    );
+    if summaries.len() < matches.len() {
+        eprintln!(
+            "note: {} past matches without a result are not published",
+            matches.len() - summaries.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn train(data_dir: &Path) -> Result<()> {
+    let work = WorkDir::new(data_dir)?;
+    let config = load_config(&work)?;
+    let store = open_store(data_dir)?;
+    let (matches, odds) = (store.matches()?, store.odds()?);
+    let spinner = progress::spinner("train");
+    let output = pipeline::run(&matches, &odds, &config, &mut |event| {
+        spinner.println(format!(
+            "  {:<9} {:>7.3}s  {}",
+            event.stage.as_str(),
+            event.elapsed.as_secs_f64(),
+            event.detail
+        ));
+    })?;
+    spinner.finish_and_clear();
+    work.write(workdir::MODEL, &output.onnx_bytes)?;
+    work.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
+    println!("{}", output.report);
+    println!(
+        "model → {} (card {})",
+        work.path(workdir::MODEL).display(),
+        work.path(workdir::MODEL_CARD).display()
+    );
+    Ok(())
+}
+
+/// Renormalised f64 probabilities and their argmax.
+fn outcome(p: [f32; 3]) -> ([f64; 3], Outcome) {
+    let sum: f64 = p.iter().map(|x| f64::from(*x)).sum();
+    let p = p.map(|x| f64::from(x) / sum);
+    let best = (0..3).fold(0, |best, i| if p[i] > p[best] { i } else { best });
+    (p, Outcome::from_class_index(best as i64).expect("0..3"))
+}
+
+pub fn predict(data_dir: &Path) -> Result<()> {
+    let work = WorkDir::new(data_dir)?;
+    let card = ModelCard::from_json(std::str::from_utf8(
+        &work.read(workdir::MODEL_CARD, "train")?,
+    )?)
+    .context("model_card.json is corrupt")?;
+    let onnx = work.read(workdir::MODEL, "train")?;
+    let matches = artifacts::read_matches(work.read(artifacts::MATCHES, "features")?.into())?;
+    let features = artifacts::read_features(work.read(artifacts::FEATURES, "features")?.into())?;
+
+    // Align the published feature columns to the card's input order; a missing
+    // value is filled with the card's training mean, as serving does.
+    let names: Vec<String> = card.features.iter().map(|f| f.name.clone()).collect();
+    let columns: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            features.names.iter().position(|c| c == n).with_context(|| {
+                format!("feature `{n}` of the model is not in match_features.parquet")
+            })
+        })
+        .collect::<Result<_>>()?;
+    let fill = card.fill_values();
+    let rows: Vec<Vec<f32>> = features
+        .rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .zip(&fill)
+                .map(|(&c, &f)| r.values[c].unwrap_or(f) as f32)
+                .collect()
+        })
+        .collect();
+    if rows.is_empty() {
+        bail!("match_features.parquet has no rows");
+    }
+
+    let spinner = progress::spinner("predict");
+    let classifier = matchday_inference::load(&onnx, &names, rows.len())?;
+    let probabilities = classifier.predict(&rows)?;
+    spinner.finish_and_clear();
+
+    let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, m)).collect();
+    let computed_at = format_time(Utc::now());
+    let mut predictions = Vec::with_capacity(rows.len());
+    for (row, p) in features.rows.iter().zip(probabilities) {
+        let m = by_id.get(&row.match_id).with_context(|| {
+            format!(
+                "match {} has features but is not in matches.parquet",
+                row.match_id
+            )
+        })?;
+        let (p, predicted) = outcome(p);
+        predictions.push(PrecomputedPrediction {
+            match_id: m.match_id,
+            probabilities: Probabilities {
+                home_win: p[0],
+                draw: p[1],
+                away_win: p[2],
+            },
+            predicted_class: predicted,
+            is_future: m.status == MatchStatus::Upcoming,
+            start_time_utc: m.start_time_utc.clone(),
+            home_team_name: m.home_team_name.clone(),
+            away_team_name: m.away_team_name.clone(),
+            model_run_id: card.run_id.clone(),
+            model_stage: "champion".to_string(),
+            predictions_computed_at: computed_at.clone(),
+        });
+    }
+    work.write(
+        artifacts::PREDICTIONS,
+        &artifacts::write_predictions(&predictions)?,
+    )?;
+    let meta = serde_json::json!({ "predictions_computed_at": computed_at, "model_run_id": card.run_id, "rows": predictions.len() });
+    work.write(
+        workdir::PREDICTIONS_META,
+        serde_json::to_string_pretty(&meta)?.as_bytes(),
+    )?;
+    let future = predictions.iter().filter(|p| p.is_future).count();
+    println!(
+        "predict: {} predictions ({future} upcoming) with {} → {}",
+        predictions.len(),
+        card.run_id,
+        work.path(artifacts::PREDICTIONS).display()
+    );
+    Ok(())
+}
+
+pub fn all(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    features(data_dir, args)?;
+    train(data_dir)?;
+    predict(data_dir)?;
+    println!("pipeline: {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}

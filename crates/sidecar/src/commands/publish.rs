@@ -1,0 +1,158 @@
+//! `matchday publish | rollback | versions`: talk to the running app's
+//! `admin` component. The bundle is validated here first with the very code
+//! the admin component runs, so a bad artifact fails before any upload.
+
+use crate::progress;
+use crate::workdir::{self, WorkDir};
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use matchday_publish::artifacts::{self, format_time};
+use matchday_publish::bundle::{Bundle, BundleManifest, FORMAT};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(clap::Args, Clone)]
+pub struct RemoteArgs {
+    /// Base URL of the running app.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub to: String,
+    /// File holding the admin token (else MATCHDAY_ADMIN_TOKEN). Never pass
+    /// the token itself on the command line: it would show in process lists.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+impl RemoteArgs {
+    fn token(&self) -> Result<String> {
+        let token = match &self.token_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the token file {}", path.display()))?,
+            None => std::env::var("MATCHDAY_ADMIN_TOKEN")
+                .context("set MATCHDAY_ADMIN_TOKEN or pass --token-file")?,
+        };
+        let token = token.trim().to_string();
+        if token.is_empty() {
+            bail!("the admin token is empty");
+        }
+        Ok(token)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.to.trim_end_matches('/'))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(900)))
+        // 4xx/5xx carry a JSON error we want to show, not a transport error.
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Sends a request and returns the JSON body of a 2xx, or the server's own
+/// error message.
+fn call(
+    remote: &RemoteArgs,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> Result<serde_json::Value> {
+    let url = remote.url(path);
+    let auth = format!("Bearer {}", remote.token()?);
+    let agent = agent();
+    let response = match (method, body) {
+        ("POST", Some(bytes)) => agent
+            .post(&url)
+            .header("authorization", &auth)
+            .header("content-type", "application/x-tar")
+            .send(bytes),
+        ("POST", None) => agent.post(&url).header("authorization", &auth).send_empty(),
+        _ => agent.get(&url).header("authorization", &auth).call(),
+    };
+    let mut response =
+        response.with_context(|| format!("cannot reach {url}: is the app running?"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    if !(200..300).contains(&status) {
+        let message = json["error"]["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| json.to_string());
+        bail!("{url} answered {status}: {message}");
+    }
+    Ok(json)
+}
+
+/// Packs the work directory's artifacts into a bundle.
+pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
+    let work = WorkDir::new(data_dir)?;
+    let config: serde_json::Value =
+        serde_json::from_slice(&work.read(workdir::PIPELINE_CONFIG, "features")?)?;
+    let meta: serde_json::Value =
+        serde_json::from_slice(&work.read(workdir::PREDICTIONS_META, "predict")?)?;
+    let manifest = BundleManifest {
+        format: FORMAT,
+        created_at: format_time(Utc::now()),
+        as_of: config["as_of"]
+            .as_str()
+            .context("pipeline.json has no as_of")?
+            .to_string(),
+        predictions_computed_at: meta["predictions_computed_at"]
+            .as_str()
+            .context("predictions.json has no time")?
+            .to_string(),
+        model_run_id: meta["model_run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let mut files = BTreeMap::new();
+    for (name, step) in [
+        (artifacts::MATCHES, "features"),
+        (artifacts::FEATURES, "features"),
+        (artifacts::PREDICTIONS, "predict"),
+    ] {
+        files.insert(name.to_string(), work.read(name, step)?);
+    }
+    Ok(Bundle { manifest, files }.pack()?)
+}
+
+pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
+    let spinner = progress::spinner("validate");
+    let bytes = bundle(data_dir)?;
+    let data = matchday_publish::commit::decode(&bytes)
+        .context("the artifacts do not validate; nothing was uploaded")?;
+    spinner.set_message(format!("upload {:.1} MB", bytes.len() as f64 / 1e6));
+    let report = call(remote, "POST", "/admin/publish", Some(&bytes));
+    spinner.finish_and_clear();
+    let report = report?;
+    println!(
+        "published {} ({} matches, {} predictions, {} records) to {}",
+        report["version"].as_str().unwrap_or("?"),
+        data.matches.len(),
+        data.predictions.len(),
+        report["records_written"],
+        remote.to
+    );
+    Ok(())
+}
+
+pub fn rollback(remote: &RemoteArgs) -> Result<()> {
+    let pointer = call(remote, "POST", "/admin/rollback", None)?;
+    println!(
+        "live version is now {}",
+        pointer["version"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+pub fn versions(remote: &RemoteArgs) -> Result<()> {
+    let versions = call(remote, "GET", "/admin/versions", None)?;
+    println!("{}", serde_json::to_string_pretty(&versions)?);
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `matchday`: the native sidecar. Everything that cannot run at the edge:
+//! ingestion, features, training, batch predictions, publishing.
+
+mod commands;
+mod progress;
+mod workdir;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "matchday",
+    version,
+    about = "Matchday sidecar: ingest, train, predict, publish"
+)]
+struct Cli {
+    /// Data directory: the match store (`matchday.db`) and the pipeline's work files.
+    #[arg(long, global = true, env = "MATCHDAY_DATA", default_value = "data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import match data into the store (idempotent).
+    Ingest {
+        #[command(subcommand)]
+        source: IngestSource,
+    },
+    /// Compute pre-kick-off features for every match (writes matches and match_features parquet).
+    Features(commands::pipeline::PipelineArgs),
+    /// Train the model on a temporal split, export ONNX and its card, print test metrics.
+    Train,
+    /// Batch predictions for every match with the exported ONNX model (predictions.parquet).
+    Predict,
+    /// features → train → predict in one go.
+    Pipeline(commands::pipeline::PipelineArgs),
+    /// Upload the work artifacts to a running app as a new data version.
+    Publish(commands::publish::RemoteArgs),
+    /// Make the previously published data version live again.
+    Rollback(commands::publish::RemoteArgs),
+    /// List the live and retained data versions of a running app.
+    Versions(commands::publish::RemoteArgs),
+}
+
+#[derive(Subcommand)]
+enum IngestSource {
+    /// football-data.co.uk CSVs laid out as `<league>/<season>.csv`.
+    FootballData { dir: PathBuf },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let data = cli.data_dir;
+    match cli.command {
+        Command::Ingest {
+            source: IngestSource::FootballData { dir },
+        } => commands::ingest::football_data(&data, &dir),
+        Command::Features(args) => commands::pipeline::features(&data, &args),
+        Command::Train => commands::pipeline::train(&data),
+        Command::Predict => commands::pipeline::predict(&data),
+        Command::Pipeline(args) => commands::pipeline::all(&data, &args),
+        Command::Publish(remote) => commands::publish::publish(&data, &remote),
+        Command::Rollback(remote) => commands::publish::rollback(&remote),
+        Command::Versions(remote) => commands::publish::versions(&remote),
+    }
+}

@@ -1,0 +1,46 @@
+//! The pipeline's work directory (`<data>/work/`): each step reads what the
+//! previous one wrote, so `features`, `train`, `predict` and `publish` can run
+//! one at a time or chained by `pipeline`.
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+pub struct WorkDir(PathBuf);
+
+impl WorkDir {
+    pub fn new(data_dir: &Path) -> Result<Self> {
+        let dir = data_dir.join("work");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(WorkDir(dir))
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let path = self.path(name);
+        // Write-then-rename: a crash never leaves a half-written artifact.
+        let tmp = self.path(&format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Reads a file an earlier step wrote, naming that step when it is missing.
+    pub fn read(&self, name: &str, produced_by: &str) -> Result<Vec<u8>> {
+        let path = self.path(name);
+        std::fs::read(&path).with_context(|| {
+            format!(
+                "reading {} (run `matchday {produced_by}` first)",
+                path.display()
+            )
+        })
+    }
+}
+
+// Names of the work files.
+pub const PIPELINE_CONFIG: &str = "pipeline.json";
+pub const MODEL: &str = "model.onnx";
+pub const MODEL_CARD: &str = "model_card.json";
+pub const PREDICTIONS_META: &str = "predictions.json";
