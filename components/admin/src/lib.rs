@@ -17,9 +17,16 @@ async fn handle(request: Request) -> impl IntoResponse {
 async fn serve(request: Request) -> Result<HttpResponse, ApiError> {
     let action = admin::route(request.method().as_str(), request.uri().path())?;
     let tokens = auth::parse_secrets(&variable("admin_token").await?);
-    let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
     admin::authorize(authorization, &tokens)?;
-    let body = if action.needs_body() { read_body(request, MAX_BUNDLE_BYTES).await? } else { Vec::new() };
+    let body = if action.needs_body() {
+        read_body(request, MAX_BUNDLE_BYTES).await?
+    } else {
+        Vec::new()
+    };
     let kv = SpinKv::open().await?;
     Ok(admin::execute(action, &body, &kv, chrono::Utc::now()).await)
 }

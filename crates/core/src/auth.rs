@@ -7,7 +7,11 @@ use subtle::ConstantTimeEq;
 
 /// The secrets configured in a variable: comma-separated, blanks ignored.
 pub fn parse_secrets(raw: &str) -> Vec<String> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// True when `presented` equals one of `secrets`. Every secret is compared,
@@ -24,7 +28,10 @@ pub fn matches_any(presented: &str, secrets: &[String]) -> bool {
 /// The token of an `Authorization: Bearer <token>` header value.
 pub fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

@@ -35,13 +35,21 @@ pub fn route(method: &str, path: &str) -> Result<Action, ApiError> {
         "/admin/versions" => (Action::Versions, "GET"),
         _ => return Err(ApiError::not_found("no such endpoint")),
     };
-    if method == allowed { Ok(action) } else { Err(ApiError::method_not_allowed(allowed)) }
+    if method == allowed {
+        Ok(action)
+    } else {
+        Err(ApiError::method_not_allowed(allowed))
+    }
 }
 
 /// Checks `Authorization: Bearer <token>` against the configured tokens.
 pub fn authorize(authorization: Option<&str>, tokens: &[String]) -> Result<(), ApiError> {
     let presented = authorization.and_then(auth::bearer_token).unwrap_or("");
-    if auth::matches_any(presented, tokens) { Ok(()) } else { Err(ApiError::unauthorized()) }
+    if auth::matches_any(presented, tokens) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
 }
 
 fn publish_error(err: PublishError) -> ApiError {
@@ -69,17 +77,28 @@ fn json(value: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-pub async fn execute(action: Action, body: &[u8], kv: &impl KvWrite, now: DateTime<Utc>) -> HttpResponse {
+pub async fn execute(
+    action: Action,
+    body: &[u8],
+    kv: &impl KvWrite,
+    now: DateTime<Utc>,
+) -> HttpResponse {
     let result = match action {
         Action::Publish => commit::publish(kv, body, now).await.map(|report| {
-            eprintln!("admin: published {} ({} records)", report.version, report.records_written);
+            eprintln!(
+                "admin: published {} ({} records)",
+                report.version, report.records_written
+            );
             HttpResponse::json(json(&report)).with_status(201)
         }),
         Action::Rollback => commit::rollback(kv).await.map(|pointer| {
             eprintln!("admin: rolled back to {}", pointer.version);
             HttpResponse::json(json(&pointer))
         }),
-        Action::Versions => commit::versions(kv).await.map(|v| HttpResponse::json(json(&v))).map_err(PublishError::Store),
+        Action::Versions => commit::versions(kv)
+            .await
+            .map(|v| HttpResponse::json(json(&v)))
+            .map_err(PublishError::Store),
     };
     result.unwrap_or_else(|err| publish_error(err).into())
 }
@@ -101,7 +120,10 @@ mod tests {
     fn authorization_requires_a_configured_bearer_token() {
         let tokens = vec!["s3cret".to_string()];
         assert!(authorize(Some("Bearer s3cret"), &tokens).is_ok());
-        assert_eq!(authorize(Some("Bearer wrong"), &tokens).unwrap_err().status, 401);
+        assert_eq!(
+            authorize(Some("Bearer wrong"), &tokens).unwrap_err().status,
+            401
+        );
         assert_eq!(authorize(None, &tokens).unwrap_err().status, 401);
         assert_eq!(authorize(Some("s3cret"), &tokens).unwrap_err().status, 401);
         // No token configured: the admin API is closed, not open.

@@ -56,12 +56,16 @@ pub fn send(response: HttpResponse) -> http::Response<FullBody<bytes::Bytes>> {
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    builder.body(FullBody::new(bytes::Bytes::from(response.body))).unwrap_or_else(|_| {
-        // Only a malformed header name/value can fail here: a programming error.
-        let mut fallback = http::Response::new(FullBody::new(bytes::Bytes::from_static(br#"{"error":{"code":"internal","message":"internal error"}}"#)));
-        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        fallback
-    })
+    builder
+        .body(FullBody::new(bytes::Bytes::from(response.body)))
+        .unwrap_or_else(|_| {
+            // Only a malformed header name/value can fail here: a programming error.
+            let mut fallback = http::Response::new(FullBody::new(bytes::Bytes::from_static(
+                br#"{"error":{"code":"internal","message":"internal error"}}"#,
+            )));
+            *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            fallback
+        })
 }
 
 /// The request body, refusing more than `limit` bytes (413) without reading
@@ -70,7 +74,8 @@ pub async fn read_body(request: Request, limit: usize) -> Result<Vec<u8>, ApiErr
     let mut stream = request.into_body().stream();
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
