@@ -18,6 +18,8 @@ pub struct ApiError {
     pub fields: Vec<String>,
     /// Seconds a client should wait before retrying (503, 429).
     pub retry_after: Option<u32>,
+    /// Scheme to announce in `WWW-Authenticate` (401).
+    pub challenge: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -40,6 +42,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            challenge: None,
             retry_after: None,
         }
     }
@@ -63,8 +66,11 @@ impl ApiError {
         err
     }
 
-    pub fn unauthorized() -> Self {
-        Self::new(401, "unauthorized", "missing or invalid credentials")
+    /// 401; `scheme` is announced in `WWW-Authenticate` (`ApiKey`, `Bearer`).
+    pub fn unauthorized(scheme: &'static str) -> Self {
+        let mut err = Self::new(401, "unauthorized", "missing or invalid credentials");
+        err.challenge = Some(scheme);
+        err
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {

@@ -47,8 +47,8 @@ impl From<ApiError> for HttpResponse {
         if let Some(seconds) = err.retry_after {
             response = response.with_header("retry-after", seconds.to_string());
         }
-        if err.status == 401 {
-            response = response.with_header("www-authenticate", "ApiKey");
+        if let Some(scheme) = err.challenge {
+            response = response.with_header("www-authenticate", scheme);
         }
         response
     }

@@ -48,7 +48,7 @@ pub fn authorize(authorization: Option<&str>, tokens: &[String]) -> Result<(), A
     if auth::matches_any(presented, tokens) {
         Ok(())
     } else {
-        Err(ApiError::unauthorized())
+        Err(ApiError::unauthorized("Bearer"))
     }
 }
 

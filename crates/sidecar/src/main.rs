@@ -1,12 +1,9 @@
 //! `matchday`: the native sidecar. Everything that cannot run at the edge:
 //! ingestion, features, training, batch predictions, publishing.
 
-mod commands;
-mod progress;
-mod workdir;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use matchday_sidecar::commands;
 use std::path::PathBuf;
 
 #[derive(Parser)]

@@ -1,0 +1,51 @@
+# Shared by the scripts: repository root, toolchain set-up, build helpers.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The Wasm target Spin components are built for (idempotent, offline if present).
+ensure_toolchain() {
+    if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+        log "installing the wasm32-wasip2 target"
+        rustup target add wasm32-wasip2
+    fi
+}
+
+# spin.toml names components by `target/wasm32-wasip2/release/<crate>.wasm`.
+# When builds go to a CARGO_TARGET_DIR outside the clone (a CI cache), link
+# `target` to it so the manifest stays true for both local host and `spin up`.
+link_target_dir() {
+    if [ -n "${CARGO_TARGET_DIR:-}" ] && [ "$(realpath -m "$CARGO_TARGET_DIR")" != "$ROOT/target" ]; then
+        mkdir -p "$CARGO_TARGET_DIR"
+        if [ ! -e target ]; then
+            ln -s "$CARGO_TARGET_DIR" target
+        elif [ "$(realpath target)" != "$(realpath "$CARGO_TARGET_DIR")" ]; then
+            echo "target/ exists and is not CARGO_TARGET_DIR ($CARGO_TARGET_DIR); remove it or unset CARGO_TARGET_DIR" >&2
+            exit 1
+        fi
+    fi
+}
+
+# Every component crate under components/ (the ones spin.toml serves).
+component_packages() {
+    for dir in components/*/; do
+        printf -- '-p %s ' "$(basename "$dir")"
+    done
+}
+
+build_components() {
+    log "building the Wasm components (release, wasm32-wasip2)"
+    # shellcheck disable=SC2046
+    cargo build --target wasm32-wasip2 --release $(component_packages) "$@"
+}
+
+build_native() {
+    log "building the host and the sidecar (native profile)"
+    cargo build --profile native -p matchday-host -p matchday-sidecar
+}
+
+HOST_BIN="$ROOT/target/native/matchday-host"
+SIDECAR_BIN="$ROOT/target/native/matchday"
