@@ -75,6 +75,12 @@ pub trait KvBackend: Send + Sync + 'static {
     ) -> KvResult<bool>;
 }
 
+impl std::fmt::Debug for dyn KvBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KvBackend")
+    }
+}
+
 /// The kinds of operation, for fault plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KvOp {

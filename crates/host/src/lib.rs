@@ -104,12 +104,6 @@ pub struct HostConfig {
     pub log_requests: bool,
 }
 
-impl std::fmt::Debug for dyn KvBackend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KvBackend")
-    }
-}
-
 impl HostConfig {
     /// Defaults for `manifest_path`: `127.0.0.1:3000`, Spin's reuse
     /// settings, `.spin` state directory, no faults.
@@ -131,12 +125,15 @@ impl HostConfig {
         }
     }
 
-    /// Like [`HostConfig::new`] but bound to `127.0.0.1:0` and quiet at
-    /// startup: the usual shape for in-process tests.
+    /// Like [`HostConfig::new`] but bound to `127.0.0.1:0`, without the
+    /// startup listing and without request log lines (they go straight to
+    /// stderr, past the test harness's capture): the usual shape for
+    /// in-process tests.
     pub fn for_tests(manifest_path: impl Into<PathBuf>) -> Self {
         let mut config = Self::new(manifest_path);
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.print_startup = false;
+        config.log_requests = false;
         config
     }
 

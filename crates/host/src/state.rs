@@ -144,10 +144,9 @@ impl PrefixedLog {
         }
         drop(pending);
         if !out.is_empty() {
-            use std::io::Write;
-            // Guest output is best effort: a closed stderr must not fail
-            // the guest's write.
-            let _ = std::io::stderr().lock().write_all(&out);
+            // Best effort, one write(2) per batch of whole lines: a closed
+            // stderr must not fail the guest's write.
+            crate::server::write_stderr(&out);
         }
     }
 }
@@ -157,11 +156,10 @@ impl Drop for LogInner {
         if let Ok(pending) = self.pending.get_mut()
             && !pending.is_empty()
         {
-            use std::io::Write;
             let mut out = self.prefix.clone().into_bytes();
             out.append(pending);
             out.push(b'\n');
-            let _ = std::io::stderr().lock().write_all(&out);
+            crate::server::write_stderr(&out);
         }
     }
 }
