@@ -127,6 +127,9 @@ pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     let bytes = bundle(data_dir)?;
     let data = matchday_publish::commit::decode(&bytes)
         .context("the artifacts do not validate; nothing was uploaded")?;
+    // Check the token first: the admin refuses an unauthenticated upload
+    // before reading it, which a client sees as a broken pipe mid-upload.
+    call(remote, "GET", "/admin/versions", None)?;
     spinner.set_message(format!("upload {:.1} MB", bytes.len() as f64 / 1e6));
     let report = call(remote, "POST", "/admin/publish", Some(&bytes));
     spinner.finish_and_clear();
