@@ -13,11 +13,14 @@
 //! - [`synthetic`]: a seeded league generator for tests.
 
 pub mod bookmaker;
+pub mod calibration;
 pub mod card;
+pub mod cv;
 pub mod error;
 pub mod features;
 pub mod linear;
 pub mod metrics;
+pub mod models;
 pub mod onnx;
 pub mod pipeline;
 pub mod split;

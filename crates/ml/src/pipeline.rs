@@ -70,6 +70,7 @@ impl PipelineConfig {
         FeatureConfig {
             windows: self.windows.clone(),
             elo: self.elo,
+            ..FeatureConfig::default()
         }
     }
 

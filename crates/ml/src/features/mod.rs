@@ -7,10 +7,13 @@
 //! before any result of the group is applied, so two matches at 15:00 never
 //! see each other (pre-2019 kick-offs are all "date at 15:00").
 
+pub mod dixon_coles;
 pub mod elo;
+pub mod membership;
+pub mod pi_rating;
 pub mod rolling;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use matchday_core::domain::Match;
@@ -18,8 +21,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::split::visible_score;
 use crate::{MlError, Result};
-use elo::{EloParams, EloRatings};
+use dixon_coles::{DcForecast, DixonColesParams, LeagueMatch};
+use elo::{EloParams, EloRatings, PlayedMatch};
+use membership::{Arrival, arrival};
+use pi_rating::{PiParams, PiRatings};
 use rolling::{STATS, TeamForm, TeamResult};
+
+/// Rest days are capped here: beyond a fortnight (international breaks,
+/// the summer) more rest says nothing more.
+pub const MAX_REST_DAYS: f64 = 14.0;
+/// Days of a typical league season, for `season_stage`.
+const SEASON_DAYS: f64 = 280.0;
+
+/// The leagues of `shared/data` (`matchday_core::leagues`), one indicator
+/// column each.
+pub fn default_leagues() -> Vec<String> {
+    matchday_core::leagues::LEAGUES
+        .iter()
+        .map(|l| l.code.to_string())
+        .collect()
+}
 
 /// Which features to build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +48,13 @@ pub struct FeatureConfig {
     /// Rolling windows (number of previous matches), e.g. `[5]` or `[3, 10]`.
     pub windows: Vec<usize>,
     pub elo: EloParams,
+    #[serde(default)]
+    pub pi: PiParams,
+    #[serde(default)]
+    pub dixon_coles: DixonColesParams,
+    /// League codes with an indicator column (`league_E0`, ...).
+    #[serde(default = "default_leagues")]
+    pub leagues: Vec<String>,
 }
 
 impl Default for FeatureConfig {
@@ -34,13 +62,41 @@ impl Default for FeatureConfig {
         Self {
             windows: vec![5],
             elo: EloParams::default(),
+            pi: PiParams::default(),
+            dixon_coles: DixonColesParams::default(),
+            leagues: default_leagues(),
         }
     }
 }
 
+/// Columns of the Dixon-Coles block, in order.
+pub const DC_COLUMNS: [&str; 7] = [
+    "dc_home",
+    "dc_draw",
+    "dc_away",
+    "dc_goals_home",
+    "dc_goals_away",
+    "dc_log_draw_home",
+    "dc_log_away_home",
+];
+
+/// Columns after the Dixon-Coles block (before the league indicators).
+pub const CONTEXT_COLUMNS: [&str; 7] = [
+    "rest_days_home",
+    "rest_days_away",
+    "season_stage",
+    "promoted_home",
+    "promoted_away",
+    "relegated_home",
+    "relegated_away",
+];
+
 impl FeatureConfig {
     /// Feature names in column order: for each window, the five rolling
-    /// stats as home-minus-away differences, then `diff_elo`.
+    /// stats as home-minus-away differences; `diff_elo`; the pi-rating
+    /// difference and expected goal difference; the Dixon-Coles block
+    /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
+    /// per league.
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
@@ -48,6 +104,11 @@ impl FeatureConfig {
             .flat_map(|w| STATS.iter().map(move |s| format!("diff_{s}_{w}_mean")))
             .collect();
         names.push("diff_elo".to_string());
+        names.push("pi_rating_diff".to_string());
+        names.push("pi_expected_gd".to_string());
+        names.extend(DC_COLUMNS.iter().map(|s| s.to_string()));
+        names.extend(CONTEXT_COLUMNS.iter().map(|s| s.to_string()));
+        names.extend(self.leagues.iter().map(|l| format!("league_{l}")));
         names
     }
 
@@ -61,7 +122,18 @@ impl FeatureConfig {
                 self.windows
             )));
         }
-        self.elo.validate().map_err(MlError::InvalidConfig)
+        let mut leagues = self.leagues.clone();
+        leagues.sort_unstable();
+        leagues.dedup();
+        if leagues.len() != self.leagues.len() {
+            return Err(MlError::InvalidConfig(format!(
+                "duplicate league in {:?}",
+                self.leagues
+            )));
+        }
+        self.elo.validate().map_err(MlError::InvalidConfig)?;
+        self.pi.validate().map_err(MlError::InvalidConfig)?;
+        self.dixon_coles.validate().map_err(MlError::InvalidConfig)
     }
 }
 
@@ -86,6 +158,39 @@ impl FeatureTable {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
+
+    /// Column indices of `names` (all must exist).
+    pub fn columns(&self, names: &[String]) -> Result<Vec<usize>> {
+        names
+            .iter()
+            .map(|n| {
+                self.column(n)
+                    .ok_or_else(|| MlError::InvalidConfig(format!("no feature `{n}`")))
+            })
+            .collect()
+    }
+}
+
+/// A team's latest known result: where, and how it entered that season.
+#[derive(Debug, Clone, Copy)]
+struct TeamSeason<'a> {
+    league: &'a str,
+    season: &'a str,
+    arrival: Arrival,
+}
+
+/// How `team` arrives at `m`, and how it arrived in this season.
+fn season_arrival(
+    known: &HashMap<&str, TeamSeason<'_>>,
+    team: &str,
+    m: &Match,
+) -> (Arrival, Arrival) {
+    let last = known.get(team);
+    let a = arrival(last.map(|t| (t.league, t.season)), &m.league, &m.season);
+    match (a, last) {
+        (Arrival::SameSeason, Some(t)) => (a, t.arrival),
+        _ => (a, a),
+    }
 }
 
 /// Build features for every match (history and future), rows in input order.
@@ -105,41 +210,99 @@ pub fn build_features(
 
     let mut form: HashMap<&str, TeamForm> = HashMap::new();
     let mut elo = EloRatings::new(config.elo);
-    let mut rows = vec![Vec::new(); matches.len()];
+    let mut pi = PiRatings::new(config.pi);
+    let mut known: HashMap<&str, TeamSeason<'_>> = HashMap::new();
+    let mut last_kickoff: HashMap<&str, DateTime<Utc>> = HashMap::new();
+    let mut season_start: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
+    let mut head = vec![Vec::new(); matches.len()];
+    let mut context = vec![[f64::NAN; CONTEXT_COLUMNS.len()]; matches.len()];
+    let mut arrivals = vec![[Arrival::Promoted; 2]; matches.len()];
+    let mut season_arrivals = vec![[Arrival::Promoted; 2]; matches.len()];
 
     for group in order.chunk_by(|&a, &b| matches[a].kickoff == matches[b].kickoff) {
         for &i in group {
-            rows[i] = row(&matches[i], &form, &elo, config, names.len());
+            let m = &matches[i];
+            head[i] = rating_row(m, &form, &elo, &pi, config);
+            let (home_now, home_season) = season_arrival(&known, &m.home_team, m);
+            let (away_now, away_season) = season_arrival(&known, &m.away_team, m);
+            arrivals[i] = [home_now, away_now];
+            season_arrivals[i] = [home_season, away_season];
+            let start = *season_start
+                .entry((m.league.as_str(), m.season.as_str()))
+                .or_insert(m.kickoff);
+            let rest = |team: &str| {
+                last_kickoff.get(team).map_or(f64::NAN, |t| {
+                    ((m.kickoff - *t).num_seconds() as f64 / 86_400.0).min(MAX_REST_DAYS)
+                })
+            };
+            let flag = |a: Arrival, want: Arrival| f64::from(u8::from(a == want));
+            context[i] = [
+                rest(&m.home_team),
+                rest(&m.away_team),
+                (m.kickoff - start).num_seconds() as f64 / 86_400.0 / SEASON_DAYS,
+                flag(home_season, Arrival::Promoted),
+                flag(away_season, Arrival::Promoted),
+                flag(home_season, Arrival::Relegated),
+                flag(away_season, Arrival::Relegated),
+            ];
         }
         let mut results = Vec::with_capacity(group.len());
         for &i in group {
             let m = &matches[i];
+            // Fixtures count for rest days whether played yet or not: the
+            // schedule is known before kick-off.
+            last_kickoff.insert(&m.home_team, m.kickoff);
+            last_kickoff.insert(&m.away_team, m.kickoff);
             let Some(score) = visible_score(m, as_of) else {
                 continue;
             };
-            for (team, gf, ga) in [
-                (m.home_team.as_str(), score.home, score.away),
-                (m.away_team.as_str(), score.away, score.home),
+            let [home_season, away_season] = season_arrivals[i];
+            for (team, gf, ga, season_arrival) in [
+                (m.home_team.as_str(), score.home, score.away, home_season),
+                (m.away_team.as_str(), score.away, score.home, away_season),
             ] {
                 form.entry(team)
                     .or_insert_with(|| TeamForm::new(max_window))
                     .push(TeamResult::new(gf, ga));
+                known.insert(
+                    team,
+                    TeamSeason {
+                        league: &m.league,
+                        season: &m.season,
+                        arrival: season_arrival,
+                    },
+                );
             }
-            results.push(elo::PlayedMatch {
+            results.push(PlayedMatch {
                 home: &m.home_team,
                 away: &m.away_team,
                 season: &m.season,
                 league: &m.league,
-                home_score: match score.class() {
-                    0 => 1.0,
-                    1 => 0.5,
-                    _ => 0.0,
-                },
+                home_goals: score.home,
+                away_goals: score.away,
             });
         }
         elo.update_group(&results);
+        pi.update_group(&results);
     }
 
+    let dc = dixon_coles_by_league(matches, &order, &arrivals, as_of, &config.dixon_coles);
+    let rows = (0..matches.len())
+        .map(|i| {
+            let mut row = Vec::with_capacity(names.len());
+            row.extend_from_slice(&head[i]);
+            row.extend(dc_columns(dc[i]));
+            row.extend_from_slice(&context[i]);
+            let m = &matches[i];
+            row.extend(
+                config
+                    .leagues
+                    .iter()
+                    .map(|l| f64::from(u8::from(*l == m.league))),
+            );
+            row
+        })
+        .collect();
     Ok(FeatureTable {
         names,
         match_ids: matches.iter().map(|m| m.id).collect(),
@@ -147,14 +310,15 @@ pub fn build_features(
     })
 }
 
-fn row(
+/// Rolling form, Elo and pi-rating columns of one match.
+fn rating_row(
     m: &Match,
     form: &HashMap<&str, TeamForm>,
     elo: &EloRatings,
+    pi: &PiRatings,
     config: &FeatureConfig,
-    width: usize,
 ) -> Vec<f64> {
-    let mut row = Vec::with_capacity(width);
+    let mut row = Vec::with_capacity(config.windows.len() * STATS.len() + 3);
     let home = form.get(m.home_team.as_str());
     let away = form.get(m.away_team.as_str());
     for &w in &config.windows {
@@ -165,15 +329,119 @@ fn row(
         };
         row.extend(h.iter().zip(a).map(|(h, a)| h - a));
     }
-    let diff_elo = match (
-        elo.pre_match(&m.home_team, &m.season, &m.league),
-        elo.pre_match(&m.away_team, &m.season, &m.league),
-    ) {
-        (Some(h), Some(a)) => h - a,
-        _ => f64::NAN,
-    };
-    row.push(diff_elo);
+    // Ratings exist for newcomers too (they enter below their league's
+    // mean), but before a league's first result they mean nothing yet.
+    let known = elo.knows(&m.home_team) || elo.knows(&m.away_team);
+    if known {
+        row.push(
+            elo.pre_match(&m.home_team, &m.season, &m.league)
+                - elo.pre_match(&m.away_team, &m.season, &m.league),
+        );
+        let h = pi.pre_match(&m.home_team, &m.season, &m.league);
+        let a = pi.pre_match(&m.away_team, &m.season, &m.league);
+        row.push(h.home - a.away);
+        row.push(pi.expected_goal_diff(h, a));
+    } else {
+        row.extend([f64::NAN; 3]);
+    }
     row
+}
+
+fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {
+    match f {
+        Some(f) => {
+            let [h, d, a] = f.proba;
+            [h, d, a, f.goals[0], f.goals[1], (d / h).ln(), (a / h).ln()]
+        }
+        None => [f64::NAN; DC_COLUMNS.len()],
+    }
+}
+
+/// Dixon-Coles forecasts of every match (input order), each league walked
+/// forward on its own; leagues are spread over the available cores and
+/// each league's result is independent of the split, so the output is the
+/// same on any machine.
+fn dixon_coles_by_league(
+    matches: &[Match],
+    order: &[usize],
+    arrivals: &[[Arrival; 2]],
+    as_of: DateTime<Utc>,
+    params: &DixonColesParams,
+) -> Vec<Option<DcForecast>> {
+    // Per league: global indices in kick-off order (ties by team names, so
+    // the fit sums in the same order whatever the input order) and local
+    // team ids in name order.
+    let mut by_league: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in order {
+        by_league
+            .entry(matches[i].league.as_str())
+            .or_default()
+            .push(i);
+    }
+    let mut leagues: BTreeMap<&str, (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&str, usize>)> =
+        BTreeMap::new();
+    for (league, mut idx) in by_league {
+        idx.sort_by(|&a, &b| {
+            let (x, y) = (&matches[a], &matches[b]);
+            (x.kickoff, &x.home_team, &x.away_team).cmp(&(y.kickoff, &y.home_team, &y.away_team))
+        });
+        let mut teams: BTreeMap<&str, usize> = BTreeMap::new();
+        for &i in &idx {
+            teams.insert(&matches[i].home_team, 0);
+            teams.insert(&matches[i].away_team, 0);
+        }
+        for (id, v) in teams.values_mut().enumerate() {
+            *v = id;
+        }
+        let rows = idx
+            .iter()
+            .map(|&i| {
+                let m = &matches[i];
+                LeagueMatch {
+                    kickoff: m.kickoff.timestamp(),
+                    home: teams[m.home_team.as_str()],
+                    away: teams[m.away_team.as_str()],
+                    arrival: arrivals[i],
+                    score: visible_score(m, as_of).map(|s| (s.home, s.away)),
+                }
+            })
+            .collect();
+        leagues.insert(league, (idx, rows, teams));
+    }
+    let jobs: Vec<(&Vec<usize>, &Vec<LeagueMatch>, usize)> = leagues
+        .values()
+        .map(|(idx, rows, teams)| (idx, rows, teams.len()))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().max(1));
+    let mut out = vec![None; matches.len()];
+    let results: Vec<Vec<(usize, Vec<Option<DcForecast>>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let jobs = &jobs;
+                s.spawn(move || {
+                    jobs.iter()
+                        .enumerate()
+                        .filter(|(j, _)| j % threads == t)
+                        .map(|(j, (_, rows, n_teams))| {
+                            (j, dixon_coles::walk_forward(rows, *n_teams, params))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("Dixon-Coles worker panicked"))
+            .collect()
+    });
+    for (j, forecasts) in results.into_iter().flatten() {
+        for (&i, f) in jobs[j].0.iter().zip(forecasts) {
+            out[i] = f;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

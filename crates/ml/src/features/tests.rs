@@ -25,10 +25,34 @@ fn game(day: u32, home: &str, away: &str, score: Option<(u8, u8)>) -> Match {
     }
 }
 
+fn elo_plain_k20() -> EloParams {
+    EloParams {
+        k: 20.0,
+        home_advantage: 60.0,
+        initial: 1500.0,
+        season_carry: 0.9,
+        goal_diff_exponent: 0.0,
+        promoted_offset: 0.0,
+        relegated_offset: 0.0,
+    }
+}
+
+/// Columns that carry information from earlier results (everything but the
+/// schedule-only context and the league indicators).
+fn result_columns(t: &FeatureTable) -> Vec<usize> {
+    t.names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.starts_with("diff_") || n.starts_with("pi_") || n.starts_with("dc_"))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 #[test]
-fn default_names_follow_the_seed() {
+fn default_names_follow_the_seed_then_the_new_blocks() {
+    let names = FeatureConfig::default().feature_names();
     assert_eq!(
-        FeatureConfig::default().feature_names(),
+        names[..6],
         [
             "diff_win_5_mean",
             "diff_draw_5_mean",
@@ -38,6 +62,11 @@ fn default_names_follow_the_seed() {
             "diff_elo"
         ]
     );
+    assert_eq!(names[6..8], ["pi_rating_diff", "pi_expected_gd"]);
+    assert_eq!(names[8..15], DC_COLUMNS);
+    assert_eq!(names[15..22], CONTEXT_COLUMNS);
+    assert_eq!(names[22], "league_E0");
+    assert_eq!(names.len(), 22 + default_leagues().len());
 }
 
 #[test]
@@ -63,31 +92,48 @@ fn hand_computed_rows() {
         game(4, "B", "C", Some((0, 3))),
     ];
     let config = FeatureConfig {
-        elo: EloParams {
-            k: 20.0,
-            ..EloParams::default()
-        },
+        elo: elo_plain_k20(),
         ..FeatureConfig::default()
     };
     let t = build_features(&matches, far_future(), &config).unwrap();
-    // No previous match for anyone: all unknown, never 0.
-    assert!(t.rows[0].iter().all(|v| v.is_nan()));
-    // C has never played: unknown although A has.
-    assert!(t.rows[1].iter().all(|v| v.is_nan()));
+    let col = |name: &str| t.column(name).unwrap();
+    // No previous match for anyone: every result-based column is unknown, never 0.
+    assert!(result_columns(&t).iter().all(|&c| t.rows[0][c].is_nan()));
+    // C has never played: its form is unknown although A's is...
+    assert!(t.rows[1][..5].iter().all(|v| v.is_nan()));
+    // ...but its Elo is a newcomer's: the E0 mean (1500) against A's 1508.29003.
+    assert!((t.rows[1][col("diff_elo")] + 8.290_03).abs() < 1e-4);
     // A: W 2-0, D 1-1 → win .5, draw .5, pts 2, gf 1.5, ga .5
     // B: L 0-2        → win 0, draw 0, pts 0, gf 0, ga 2
     assert_eq!(t.rows[2][..5], [0.5, 0.5, 2.0, 1.5, -1.5]);
-    // Elo: A 1508.29003 / B 1491.70997 after day 1; on day 2 C (new, 1500)
+    // Elo: A 1508.29003 / B 1491.70997 after day 1; on day 2 C (1500)
     // hosts A and draws: expected 1/(1+10^((1508.29003-1500-60)/400)) = 0.573872,
     // A gains 20 * (0.573872 - 0.5) = 1.477440 → 1509.767466; A - B = 18.057493.
     assert!(
-        (t.rows[2][5] - 18.057_492_5).abs() < 1e-6,
+        (t.rows[2][col("diff_elo")] - 18.057_492_5).abs() < 1e-6,
         "{}",
-        t.rows[2][5]
+        t.rows[2][col("diff_elo")]
     );
     // Match 3 has no score: B and C carry only their earlier results.
     // B: L 0-2 → (0, 0, 0, 0, 2); C: D 1-1 → (0, 1, 1, 1, 1).
     assert_eq!(t.rows[3][..5], [0.0, -1.0, -1.0, -1.0, 1.0]);
+    // Dixon-Coles exists from the league's first result on.
+    let dc: f64 = ["dc_home", "dc_draw", "dc_away"]
+        .iter()
+        .map(|c| t.rows[1][col(c)])
+        .sum();
+    assert!((dc - 1.0).abs() < 1e-12);
+    // Rest days count scheduled fixtures too (match 3 has no score).
+    assert!(t.rows[1][col("rest_days_home")].is_nan());
+    assert_eq!(t.rows[1][col("rest_days_away")], 1.0);
+    assert_eq!(t.rows[3][col("rest_days_home")], 1.0);
+    assert_eq!(t.rows[3][col("rest_days_away")], 2.0);
+    assert_eq!(t.rows[3][col("season_stage")], 3.0 / 280.0);
+    // Everyone is new in the data's first season: promoted all season.
+    assert_eq!(t.rows[3][col("promoted_home")], 1.0);
+    assert_eq!(t.rows[3][col("relegated_away")], 0.0);
+    assert_eq!(t.rows[3][col("league_E0")], 1.0);
+    assert_eq!(t.rows[3][col("league_SP1")], 0.0);
 }
 
 #[test]
@@ -97,7 +143,9 @@ fn matches_at_the_same_kickoff_do_not_see_each_other() {
         game(1, "A", "C", Some((0, 5))),
     ];
     let t = build_features(&matches, far_future(), &FeatureConfig::default()).unwrap();
-    assert!(t.rows.iter().flatten().all(|v| v.is_nan()));
+    for row in &t.rows {
+        assert!(result_columns(&t).iter().all(|&c| row[c].is_nan()));
+    }
 }
 
 #[test]

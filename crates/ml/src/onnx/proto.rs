@@ -1,4 +1,4 @@
-//! The subset of `onnx.proto` (ONNX IR) that a linear model needs, as prost
+//! The subset of `onnx.proto` (ONNX IR) that our linear and tree models need, as prost
 //! messages. Field numbers are those of the official schema; keeping our own
 //! copy avoids a runtime dependency on tract just to write a file.
 
@@ -8,6 +8,14 @@ use prost::{Message, Oneof};
 pub const FLOAT: i32 = 1;
 /// `AttributeProto.AttributeType.INT`.
 pub const ATTRIBUTE_INT: i32 = 2;
+/// `AttributeProto.AttributeType.STRING`.
+pub const ATTRIBUTE_STRING: i32 = 3;
+/// `AttributeProto.AttributeType.FLOATS`.
+pub const ATTRIBUTE_FLOATS: i32 = 6;
+/// `AttributeProto.AttributeType.INTS`.
+pub const ATTRIBUTE_INTS: i32 = 7;
+/// `AttributeProto.AttributeType.STRINGS`.
+pub const ATTRIBUTE_STRINGS: i32 = 8;
 
 #[derive(Clone, PartialEq, Message)]
 pub struct ModelProto {
@@ -87,6 +95,14 @@ pub struct AttributeProto {
     pub r#type: i32,
     #[prost(int64, tag = "3")]
     pub i: i64,
+    #[prost(bytes = "vec", tag = "4")]
+    pub s: Vec<u8>,
+    #[prost(float, repeated, tag = "7")]
+    pub floats: Vec<f32>,
+    #[prost(int64, repeated, tag = "8")]
+    pub ints: Vec<i64>,
+    #[prost(bytes = "vec", repeated, tag = "9")]
+    pub strings: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Message)]

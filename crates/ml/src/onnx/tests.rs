@@ -2,6 +2,7 @@ use tract_onnx::prelude::*;
 
 use super::*;
 use crate::linear::{LogitParams, MultinomialLogit};
+use crate::models::gbdt::GbdtModel;
 use crate::synthetic::SplitMix64;
 
 /// A small fitted model on features with very different scales and some NaN,
@@ -131,4 +132,59 @@ fn feature_names_must_match_the_model() {
     let (model, _) = fitted(2);
     let err = export_logit(&model, &names(3), &OnnxOptions::default(), &[]).unwrap_err();
     assert_eq!(err, MlError::FeatureCount { model: 2, given: 3 });
+}
+
+/// A small boosted ensemble on the same kind of data (NaN included).
+fn fitted_gbdt() -> (GbdtModel, Vec<Vec<f64>>) {
+    let (_, rows) = fitted(4);
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let labels: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r[1] > 1.0 {
+                0
+            } else if r[2] > 200.0 {
+                2
+            } else {
+                i % 3
+            }
+        })
+        .collect();
+    let params = crate::models::gbdt::GbdtParams {
+        rounds: 30,
+        ..Default::default()
+    };
+    (GbdtModel::fit(&refs, &labels, &params).unwrap(), rows)
+}
+
+#[test]
+fn tract_runs_the_tree_ensemble_like_the_trainer() {
+    let (model, rows) = fitted_gbdt();
+    for temperature in [1.0, 1.3] {
+        let bytes =
+            export_gbdt(&model, temperature, &names(4), &OnnxOptions::default(), &[]).unwrap();
+        for batch in [&rows[..1], &rows[..700]] {
+            let got = run_tract(&bytes, batch);
+            for (row, p) in batch.iter().zip(&got) {
+                let raw = model.predict_proba(row).unwrap();
+                let want = crate::calibration::apply_temperature(raw, temperature);
+                for c in 0..3 {
+                    assert!(
+                        (f64::from(p[c]) - want[c]).abs() < 1e-5,
+                        "{p:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+    }
+    let decoded = tract_onnx::pb::ModelProto::decode(
+        &export_gbdt(&model, 1.0, &names(4), &OnnxOptions::default(), &[]).unwrap()[..],
+    )
+    .unwrap();
+    let graph = decoded.graph.unwrap();
+    let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type.as_str()).collect();
+    assert_eq!(ops, ["IsNaN", "Where", "TreeEnsembleClassifier"]);
+    assert_eq!(graph.output.len(), 1);
+    assert_eq!(decoded.opset_import[1].domain, ML_DOMAIN);
 }

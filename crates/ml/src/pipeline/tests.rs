@@ -63,7 +63,7 @@ fn runs_end_to_end_on_a_synthetic_league() {
     let json = out.card.to_json();
     let card = ModelCard::from_json(&json).unwrap();
     assert_eq!(card, out.card);
-    assert_eq!(card.features.len(), 6);
+    assert_eq!(card.features.len(), 30);
     assert_eq!(card.features[5].name, "diff_elo");
     assert_eq!(card.data_window.n_test, out.report.n_test);
     assert!(card.data_window.train_to.unwrap() < config.split_date);
@@ -86,7 +86,7 @@ fn same_inputs_same_outputs() {
     };
     let c = run(&data.matches, &data.odds, &other, &mut |_| {}).unwrap();
     assert_ne!(c.card.run_id, a.card.run_id);
-    assert_eq!(c.features.names.len(), 11);
+    assert_eq!(c.features.names.len(), 35);
 }
 
 #[test]

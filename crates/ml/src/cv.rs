@@ -1,0 +1,280 @@
+//! Temporal cross-validation: expanding windows, one validation fold per
+//! season.
+//!
+//! Fold `k` validates on every training-split match of season `s_k` and
+//! trains on every match that kicked off before the first match of `s_k`
+//! (all leagues): the model never sees its validation season or anything
+//! after it. The first `burn_in_days` of the data are never trained on:
+//! ratings start from nothing there, and rows whose features are all
+//! "unknown" only teach the model to trust the fill values.
+
+use chrono::Duration;
+use matchday_core::domain::Match;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration;
+use crate::features::FeatureTable;
+use crate::metrics::{Scores, evaluate};
+use crate::models::ModelSpec;
+use crate::{MlError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CvConfig {
+    /// Number of validation seasons (the latest ones before the split).
+    pub folds: usize,
+    /// Matches within this many days of the first kick-off are never
+    /// trained on.
+    pub burn_in_days: i64,
+}
+
+impl Default for CvConfig {
+    fn default() -> Self {
+        Self {
+            folds: 4,
+            burn_in_days: 365,
+        }
+    }
+}
+
+/// One expanding-window fold (indices into the match slice).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fold {
+    pub season: String,
+    pub train: Vec<usize>,
+    pub valid: Vec<usize>,
+}
+
+/// Matches of `pool` allowed in a training set (after the burn-in).
+pub fn trainable(matches: &[Match], pool: &[usize], burn_in_days: i64) -> Vec<usize> {
+    let Some(first) = matches.iter().map(|m| m.kickoff).min() else {
+        return Vec::new();
+    };
+    let start = first + Duration::days(burn_in_days);
+    pool.iter()
+        .copied()
+        .filter(|&i| matches[i].kickoff >= start)
+        .collect()
+}
+
+/// The folds over `labelled` (finished training-split matches): the last
+/// `config.folds` seasons, oldest first. Seasons sort by label
+/// (`2019-2020`), which is chronological.
+pub fn season_folds(matches: &[Match], labelled: &[usize], config: &CvConfig) -> Result<Vec<Fold>> {
+    let mut seasons: Vec<&str> = labelled
+        .iter()
+        .map(|&i| matches[i].season.as_str())
+        .collect();
+    seasons.sort_unstable();
+    seasons.dedup();
+    if config.folds == 0 || seasons.len() <= config.folds {
+        return Err(MlError::InvalidConfig(format!(
+            "{} CV folds need more than {} seasons of training data",
+            config.folds,
+            seasons.len()
+        )));
+    }
+    let eligible = trainable(matches, labelled, config.burn_in_days);
+    let folds = seasons[seasons.len() - config.folds..]
+        .iter()
+        .map(|&season| {
+            let valid: Vec<usize> = labelled
+                .iter()
+                .copied()
+                .filter(|&i| matches[i].season == season)
+                .collect();
+            let start = valid
+                .iter()
+                .map(|&i| matches[i].kickoff)
+                .min()
+                .expect("a season in the list has a match");
+            let train = eligible
+                .iter()
+                .copied()
+                .filter(|&i| matches[i].kickoff < start)
+                .collect();
+            Fold {
+                season: season.to_string(),
+                train,
+                valid,
+            }
+        })
+        .collect::<Vec<_>>();
+    if folds.iter().any(|f| f.train.is_empty()) {
+        return Err(MlError::InvalidConfig(
+            "a CV fold has no training match: fewer folds or a shorter burn-in".into(),
+        ));
+    }
+    Ok(folds)
+}
+
+/// One fold's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldScore {
+    pub season: String,
+    pub n_train: usize,
+    pub scores: Scores,
+    /// Temperature fitted on the previous fold's forecasts (none for the
+    /// first fold) and the scores after applying it.
+    pub temperature: Option<f64>,
+    pub calibrated: Option<Scores>,
+}
+
+/// Cross-validated scores of one model spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvResult {
+    pub name: String,
+    pub folds: Vec<FoldScore>,
+    /// Means over all folds, uncalibrated.
+    pub log_loss: f64,
+    pub rps: f64,
+    /// Over folds 2..K: uncalibrated vs calibrated with the previous fold's
+    /// temperature (the honest test of calibration: fitted on one fold, used
+    /// on the next).
+    pub log_loss_later_folds: f64,
+    pub log_loss_later_folds_calibrated: f64,
+    /// Fitted on the last fold's forecasts, for the final model.
+    pub final_temperature: f64,
+}
+
+impl CvResult {
+    /// Whether the temperature helped on folds it was not fitted on.
+    pub fn calibration_helps(&self) -> bool {
+        self.log_loss_later_folds_calibrated < self.log_loss_later_folds
+    }
+
+    /// The CV log-loss the selection compares: calibrated when that helps
+    /// (later folds), else the plain mean.
+    pub fn selection_log_loss(&self) -> f64 {
+        if self.calibration_helps() {
+            self.log_loss - (self.log_loss_later_folds - self.log_loss_later_folds_calibrated)
+        } else {
+            self.log_loss
+        }
+    }
+
+    /// The temperature the final model should use (1 if it does not help).
+    pub fn temperature(&self) -> f64 {
+        if self.calibration_helps() {
+            self.final_temperature
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Cross-validate `spec`: fit on each fold's training rows, score on its
+/// validation season. `labels[i]` is the class of match `i` (finished).
+pub fn cross_validate(
+    spec: &ModelSpec,
+    table: &FeatureTable,
+    labels: &[Option<usize>],
+    folds: &[Fold],
+    progress: &mut dyn FnMut(usize),
+) -> Result<CvResult> {
+    let label_of = |idx: &[usize]| -> Vec<usize> {
+        idx.iter()
+            .map(|&i| labels[i].expect("folds hold finished matches"))
+            .collect()
+    };
+    let mut out = Vec::with_capacity(folds.len());
+    let mut previous: Option<(Vec<[f64; 3]>, Vec<usize>)> = None;
+    for (k, fold) in folds.iter().enumerate() {
+        let model = spec.fit(table, &fold.train, &label_of(&fold.train))?;
+        let probs = model.predict(table, &fold.valid)?;
+        let y = label_of(&fold.valid);
+        let scores = evaluate(&probs, &y)?;
+        let (temperature, calibrated) = match &previous {
+            Some((p, py)) => {
+                let t = calibration::fit_temperature(p, py);
+                let cal: Vec<[f64; 3]> = probs
+                    .iter()
+                    .map(|&q| calibration::apply_temperature(q, t))
+                    .collect();
+                (Some(t), Some(evaluate(&cal, &y)?))
+            }
+            None => (None, None),
+        };
+        out.push(FoldScore {
+            season: fold.season.clone(),
+            n_train: fold.train.len(),
+            scores,
+            temperature,
+            calibrated,
+        });
+        previous = Some((probs, y));
+        progress(k + 1);
+    }
+    let mean = |f: &dyn Fn(&FoldScore) -> f64, folds: &[FoldScore]| {
+        folds.iter().map(f).sum::<f64>() / folds.len().max(1) as f64
+    };
+    let later: Vec<FoldScore> = out.iter().skip(1).cloned().collect();
+    let final_temperature = previous
+        .as_ref()
+        .map_or(1.0, |(p, y)| calibration::fit_temperature(p, y));
+    Ok(CvResult {
+        name: spec.name.clone(),
+        log_loss: mean(&|f| f.scores.log_loss, &out),
+        rps: mean(&|f| f.scores.rps, &out),
+        log_loss_later_folds: mean(&|f| f.scores.log_loss, &later),
+        log_loss_later_folds_calibrated: mean(
+            &|f| f.calibrated.map_or(f.scores.log_loss, |s| s.log_loss),
+            &later,
+        ),
+        final_temperature,
+        folds: out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{SyntheticConfig, generate};
+
+    #[test]
+    fn folds_expand_and_never_look_ahead() {
+        let data = generate(&SyntheticConfig {
+            n_seasons: 6,
+            ..SyntheticConfig::default()
+        });
+        let all: Vec<usize> = (0..data.matches.len()).collect();
+        let folds = season_folds(
+            &data.matches,
+            &all,
+            &CvConfig {
+                folds: 3,
+                burn_in_days: 100,
+            },
+        )
+        .unwrap();
+        assert_eq!(folds.len(), 3);
+        assert_eq!(folds[0].season, "2018-2019");
+        let first = data.matches[0].kickoff;
+        for w in folds.windows(2) {
+            assert!(w[0].train.len() < w[1].train.len());
+        }
+        for f in &folds {
+            let start = f
+                .valid
+                .iter()
+                .map(|&i| data.matches[i].kickoff)
+                .min()
+                .unwrap();
+            for &i in &f.train {
+                let k = data.matches[i].kickoff;
+                assert!(k < start && k >= first + Duration::days(100));
+            }
+            assert!(f.valid.iter().all(|&i| data.matches[i].season == f.season));
+        }
+        assert!(
+            season_folds(
+                &data.matches,
+                &all,
+                &CvConfig {
+                    folds: 6,
+                    burn_in_days: 0
+                }
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The model families the pipeline can train, behind one interface: fit on
+//! named feature columns, predict 1X2 probabilities, export ONNX.
+//!
+//! - [`ModelSpec`]: what to train (a name, a feature set, the family and its
+//!   parameters) — what CV scores, tuning varies and the card records.
+//! - [`Fitted`]: a trained model plus its temperature (calibration).
+
+pub mod gbdt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calibration;
+use crate::features::FeatureTable;
+use crate::linear::{LogitParams, MultinomialLogit};
+use crate::onnx::{self, OnnxOptions};
+use crate::{MlError, Result};
+use gbdt::{GbdtModel, GbdtParams};
+
+/// Which columns of the feature table a model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureSet {
+    /// Every column.
+    Full,
+    /// Only the rolling-window form differences (the seed's family).
+    RollingOnly,
+    /// Only `diff_elo`.
+    EloOnly,
+    /// Exactly these columns, in this order.
+    Named(Vec<String>),
+}
+
+impl FeatureSet {
+    /// The column names, in table order (or the given order for `Named`).
+    pub fn resolve(&self, table_names: &[String]) -> Vec<String> {
+        let keep = |f: &dyn Fn(&str) -> bool| {
+            table_names
+                .iter()
+                .filter(|n| f(n))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        match self {
+            FeatureSet::Full => table_names.to_vec(),
+            FeatureSet::RollingOnly => keep(&|n| n.starts_with("diff_") && n.ends_with("_mean")),
+            FeatureSet::EloOnly => keep(&|n| n == "diff_elo"),
+            FeatureSet::Named(names) => names.clone(),
+        }
+    }
+}
+
+/// Model family and its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum ModelParams {
+    Logit(LogitParams),
+    Gbdt(GbdtParams),
+}
+
+impl ModelParams {
+    /// Whether serving it costs a tree walk (see the README's speed notes).
+    pub fn is_tree_ensemble(&self) -> bool {
+        matches!(self, ModelParams::Gbdt(_))
+    }
+
+    pub fn model_type(&self) -> &'static str {
+        match self {
+            ModelParams::Logit(_) => "multinomial_logistic_regression",
+            ModelParams::Gbdt(_) => "gradient_boosted_trees",
+        }
+    }
+}
+
+/// What to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub name: String,
+    pub features: FeatureSet,
+    pub params: ModelParams,
+}
+
+impl ModelSpec {
+    pub fn logit(name: &str, features: FeatureSet, params: LogitParams) -> Self {
+        Self {
+            name: name.to_string(),
+            features,
+            params: ModelParams::Logit(params),
+        }
+    }
+
+    pub fn gbdt(name: &str, features: FeatureSet, params: GbdtParams) -> Self {
+        Self {
+            name: name.to_string(),
+            features,
+            params: ModelParams::Gbdt(params),
+        }
+    }
+
+    /// Fit on the rows `train` of `table` (labels parallel to `train`).
+    pub fn fit(&self, table: &FeatureTable, train: &[usize], labels: &[usize]) -> Result<Fitted> {
+        let names = self.features.resolve(&table.names);
+        if names.is_empty() {
+            return Err(MlError::InvalidConfig(format!(
+                "model `{}` selects no feature",
+                self.name
+            )));
+        }
+        let columns = table.columns(&names)?;
+        let rows: Vec<Vec<f64>> = train
+            .iter()
+            .map(|&i| pick(&table.rows[i], &columns))
+            .collect();
+        let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+        let model = match &self.params {
+            ModelParams::Logit(p) => Trained::Logit(MultinomialLogit::fit(&refs, labels, p)?),
+            ModelParams::Gbdt(p) => Trained::Gbdt(GbdtModel::fit(&refs, labels, p)?),
+        };
+        Ok(Fitted {
+            spec: self.clone(),
+            feature_names: names,
+            columns,
+            model,
+            temperature: 1.0,
+        })
+    }
+}
+
+fn pick(row: &[f64], columns: &[usize]) -> Vec<f64> {
+    columns.iter().map(|&c| row[c]).collect()
+}
+
+/// A trained model of either family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum Trained {
+    Logit(MultinomialLogit),
+    Gbdt(GbdtModel),
+}
+
+/// A trained model, the columns it reads and its temperature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    pub spec: ModelSpec,
+    /// In model-input order (the card's and the ONNX input's).
+    pub feature_names: Vec<String>,
+    /// Their indices in the table it was trained on.
+    pub columns: Vec<usize>,
+    pub model: Trained,
+    /// Logits are divided by this (1 = uncalibrated).
+    pub temperature: f64,
+}
+
+impl Fitted {
+    /// Probabilities of one model-input row (feature-name order).
+    pub fn predict_row(&self, row: &[f64]) -> Result<[f64; 3]> {
+        let p = match &self.model {
+            Trained::Logit(m) => m.predict_proba(row)?,
+            Trained::Gbdt(m) => m.predict_proba(row)?,
+        };
+        Ok(calibration::apply_temperature(p, self.temperature))
+    }
+
+    /// Probabilities of table rows `idx` (a table with the training columns).
+    pub fn predict(&self, table: &FeatureTable, idx: &[usize]) -> Result<Vec<[f64; 3]>> {
+        idx.iter()
+            .map(|&i| self.predict_row(&pick(&table.rows[i], &self.columns)))
+            .collect()
+    }
+
+    /// Training means, the NaN fill, in input order.
+    pub fn fill_values(&self) -> &[f64] {
+        match &self.model {
+            Trained::Logit(m) => &m.standardizer.fill_values,
+            Trained::Gbdt(m) => &m.fill_values,
+        }
+    }
+
+    /// The ONNX graph of this model (temperature folded in).
+    pub fn to_onnx(&self, options: &OnnxOptions, metadata: &[(String, String)]) -> Result<Vec<u8>> {
+        match &self.model {
+            Trained::Logit(m) => {
+                let scaled = calibration::scale_logit(m, self.temperature);
+                onnx::export_logit(&scaled, &self.feature_names, options, metadata)
+            }
+            Trained::Gbdt(m) => {
+                onnx::export_gbdt(m, self.temperature, &self.feature_names, options, metadata)
+            }
+        }
+    }
+}
