@@ -244,6 +244,20 @@ async fn key_value_spin_and_wasi() {
         serde_json::json!([["batch/a", "1"], ["batch/b", "2"]])
     );
     assert_eq!(batch["a_exists_after_delete"], false);
+
+    let r = get(&host, "/probe/cas").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["result"],
+        serde_json::json!({
+            "before": null,
+            "first_swap": true,
+            "blind_swap": false,
+            "retry_saw": "1",
+            "retry_swap": true,
+            "final": "3",
+        })
+    );
     assert!(
         batch["keys"]
             .as_array()
@@ -332,6 +346,11 @@ async fn instances_are_reused_unless_fresh() {
         "sequential requests reuse one instance"
     );
     assert_eq!(instances.len(), 1);
+
+    // An instance idle for longer than the idle timeout (1 s) is dropped.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let v = get(&host, "/probe/echo").await.json();
+    assert_eq!(v["served"], 1, "idle instance should have been dropped");
     host.shutdown().await;
 
     let mut config = app.config();
@@ -440,4 +459,43 @@ async fn compile_cache_is_written_and_reused() {
     host.shutdown().await;
     let after = std::fs::metadata(&entries[0]).unwrap().modified().unwrap();
     assert_eq!(before, after, "cache entry reused, not rewritten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_few_instances() {
+    let app = App::new();
+    let host = std::sync::Arc::new(app.start().await);
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let path = if i % 2 == 0 {
+                    "/probe/echo"
+                } else {
+                    "/probe/count"
+                };
+                let r = get(&host, path).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.json()["instance"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let mut instances = std::collections::BTreeSet::new();
+    for task in tasks {
+        instances.insert(task.await.unwrap());
+    }
+    assert!(
+        instances.len() < 64,
+        "64 requests should not need 64 instances ({})",
+        instances.len()
+    );
+    // Every increment landed exactly once.
+    assert_eq!(
+        host.kv().get("default", "probe-counter").unwrap(),
+        Some(32i64.to_le_bytes().to_vec())
+    );
+    let host = std::sync::Arc::try_unwrap(host)
+        .ok()
+        .expect("all requests done");
+    host.shutdown().await;
 }

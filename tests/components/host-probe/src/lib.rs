@@ -99,6 +99,7 @@ async fn handle(req: Request) -> impl IntoResponse {
             .map(|n| json!({"counter": n}))
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, wasi_kv_error(&e))),
         "batch" => batch_ops(),
+        "cas" => cas_ops(),
         "bench" => match Store::open_default().await {
             // Two reads per request: the shape of the app's lookups
             // (version pointer + one record).
@@ -225,5 +226,42 @@ fn batch_ops() -> Result<Value, (StatusCode, String)> {
             .collect::<Vec<_>>(),
         "a_exists_after_delete": a_exists,
         "keys": listed.keys,
+    }))
+}
+
+/// `wasi:keyvalue/atomics` compare-and-swap, including a failed swap and
+/// the retry handle it returns.
+fn cas_ops() -> Result<Value, (StatusCode, String)> {
+    let fail = |e: wasi_store::Error| (StatusCode::INTERNAL_SERVER_ERROR, wasi_kv_error(&e));
+    let bucket = wasi_store::open("default").map_err(fail)?;
+    let cas = atomics::Cas::new(&bucket, "cas-key").map_err(fail)?;
+    let before = cas.current().map_err(fail)?;
+    let first = atomics::swap(cas, b"1").is_ok();
+    // Never read `current`: Spin treats that as insert-only, so this fails
+    // because the key now exists, and hands back a handle for a retry.
+    let blind = atomics::Cas::new(&bucket, "cas-key").map_err(fail)?;
+    let (second, retried) = match atomics::swap(blind, b"2") {
+        Ok(()) => (true, None),
+        Err(atomics::CasError::CasFailed(retry)) => {
+            let seen = retry
+                .current()
+                .map_err(fail)?
+                .map(|v| String::from_utf8_lossy(&v).into_owned());
+            let ok = atomics::swap(retry, b"3").is_ok();
+            (false, Some((seen, ok)))
+        }
+        Err(atomics::CasError::StoreError(e)) => return Err(fail(e)),
+    };
+    let last = bucket
+        .get("cas-key")
+        .map_err(fail)?
+        .map(|v| String::from_utf8_lossy(&v).into_owned());
+    Ok(json!({
+        "before": before.map(|v| String::from_utf8_lossy(&v).into_owned()),
+        "first_swap": first,
+        "blind_swap": second,
+        "retry_saw": retried.as_ref().map(|(seen, _)| seen.clone()),
+        "retry_swap": retried.map(|(_, ok)| ok),
+        "final": last,
     }))
 }
