@@ -50,7 +50,8 @@ done
 
 log "publishing the artifacts"
 "$SIDECAR_BIN" publish --to "http://$LISTEN"
-ID=$(curl -fsS "http://$LISTEN/predict/matches/" | grep -o '"match_id":[0-9]*' | head -1 | cut -d: -f2)
+# (|| true: head closing the pipe early is not a failure)
+ID=$(curl -fsS "http://$LISTEN/predict/matches/" | grep -o '"match_id":[0-9]*' | head -1 | cut -d: -f2 || true)
 cat <<TXT
 
 Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token)

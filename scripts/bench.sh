@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Load benchmark of the running app's endpoints on 127.0.0.1 only, bounded
+# (wrk, 2 threads, 32 connections, 10 s per endpoint by default), for both
+# host modes: instance reuse (Spin 4's default for wasi:http 0.3) and
+# --fresh-instance. Prints req/s, p50, p99 per endpoint, the host's cold
+# start and its RSS. Uses the artifacts of `scripts/up.sh` (data/work/).
+#
+#   scripts/bench.sh               # all endpoints, both modes
+#   DURATION=5s CONNECTIONS=16 scripts/bench.sh
+#
+# Benchmarks are comparisons within one run on a noisy 2-core machine: read
+# ratios, not absolutes.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+PORT=${BENCH_PORT:-3999}
+DATA=${MATCHDAY_DATA:-data}
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
+[ -f "$DATA/work/predictions.parquet" ] || { echo "run scripts/up.sh once first (it produces $DATA/work)" >&2; exit 1; }
+[ -x "$HOST_BIN" ] && [ -x "$SIDECAR_BIN" ] || { echo "build first: scripts/up.sh" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token
+export MATCHDAY_DATA=$DATA
+
+start_host() { # $1: extra host flags
+    local t0; t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    "$HOST_BIN" --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" $1 >"$WORK/host.log" 2>&1 &
+    HOST_PID=$!
+    until curl -fsS "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1; do sleep 0.05; done
+    local t1; t1=$(date +%s.%N)
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/predict/matches/"
+    local t2; t2=$(date +%s.%N)
+    printf 'cold start: %.2fs to listening, first request %.1fms\n' "$(echo "$t1 - $t0" | bc)" "$(echo "($t2 - $t1) * 1000" | bc)"
+}
+
+rss() { printf '%s MB' "$(( $(ps -o rss= -p "$HOST_PID") / 1024 ))"; }
+
+run() { # $1 label, $2 path, $3 optional lua script
+    local script=${3:-}
+    local out
+    if [ -n "$script" ]; then
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$script" "http://127.0.0.1:$PORT$2")
+    else
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/report.lua "http://127.0.0.1:$PORT$2")
+    fi
+    printf '%-34s %s rss=%s\n' "$1" "$(grep RESULT <<<"$out" | sed 's/RESULT //')" "$(rss)"
+}
+
+# The lua request generators need the report hook too.
+cat scripts/bench/random_ids.lua scripts/bench/report.lua > "$WORK/ids.lua"
+cat scripts/bench/random_page.lua scripts/bench/report.lua > "$WORK/page.lua"
+
+for mode in "" "--fresh-instance"; do
+    echo "== host ${mode:-(instance reuse)} @ $(git rev-parse --short HEAD)"
+    start_host "$mode"
+    "$SIDECAR_BIN" publish --to "http://127.0.0.1:$PORT" >/dev/null
+    BENCH_ROWS=$(curl -fsS "http://127.0.0.1:$PORT/admin/versions" -H "authorization: Bearer bench-token" | grep -o '"predictions":[0-9]*' | head -1 | cut -d: -f2)
+    : > "$WORK/ids.txt"
+    for offset in $(seq 0 5000 "$BENCH_ROWS"); do
+        curl -fsS "http://127.0.0.1:$PORT/predict/predictions/?limit=5000&offset=$offset" | grep -o '"match_id":[0-9]*' | cut -d: -f2 >> "$WORK/ids.txt"
+    done
+    export BENCH_IDS="$WORK/ids.txt" BENCH_ROWS
+    run "GET /predict/precomputed/{random}" "/" "$WORK/ids.lua"
+    run "GET /predict/predictions/?limit=100" "/" "$WORK/page.lua"
+    run "GET /predict/matches/" "/predict/matches/"
+    kill $HOST_PID; wait $HOST_PID 2>/dev/null || true
+    rm -rf "$WORK/state"
+done
