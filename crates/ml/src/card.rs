@@ -8,10 +8,14 @@ use matchday_core::domain::{Match, OddsQuote};
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::ImpliedMethod;
+use crate::features::dixon_coles::DixonColesParams;
 use crate::features::elo::EloParams;
-use crate::linear::{FitInfo, LogitParams};
+use crate::features::pi_rating::PiParams;
+use crate::linear::FitInfo;
 use crate::metrics::Scores;
+use crate::models::ModelParams;
 use crate::onnx::MissingValues;
+use crate::selection::SelectionRecord;
 use crate::split::visible_score;
 
 /// One dimension of a tensor: fixed, or symbolic (`"N"`).
@@ -44,7 +48,12 @@ pub struct FeatureSpec {
 pub struct CardParams {
     pub windows: Vec<usize>,
     pub elo: EloParams,
-    pub logit: LogitParams,
+    pub pi: PiParams,
+    pub dixon_coles: DixonColesParams,
+    /// The chosen model's family and hyper-parameters.
+    pub model: ModelParams,
+    /// Logits are divided by this (temperature calibration; 1 = none).
+    pub temperature: f64,
     pub implied_method: ImpliedMethod,
     pub onnx_opset: i64,
     pub onnx_ir_version: i64,
@@ -99,7 +108,10 @@ pub struct ModelCard {
     pub class_labels: Vec<String>,
     pub params: CardParams,
     pub data_window: DataWindow,
-    pub fit: FitInfo,
+    /// Newton's convergence record (logistic regression only).
+    pub fit: Option<FitInfo>,
+    /// The candidates, their CV scores, the chosen one and why.
+    pub selection: Option<SelectionRecord>,
     /// The model on the whole test split (`None` when it is empty).
     pub test_metrics: Option<Scores>,
     /// Training class frequencies on the whole test split.

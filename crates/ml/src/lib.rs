@@ -17,14 +17,17 @@ pub mod calibration;
 pub mod card;
 pub mod cv;
 pub mod error;
+pub mod evaluate;
 pub mod features;
 pub mod linear;
 pub mod metrics;
 pub mod models;
 pub mod onnx;
 pub mod pipeline;
+pub mod selection;
 pub mod split;
 pub mod synthetic;
+pub mod tune;
 
 pub use error::{MlError, Result};
 

@@ -1,5 +1,6 @@
-//! The whole baseline in one call, for the sidecar CLI: features → split →
-//! fit → predict every match → evaluate against the market and the naive
+//! The whole model in one call, for the sidecar CLI: features → split →
+//! [tuning] → CV of the candidates → selection → final fit (+ temperature)
+//! → predict every match → evaluate against the market and the naive
 //! forecast → ONNX + model card.
 
 mod report;
@@ -14,20 +15,74 @@ use crate::bookmaker::{self, ImpliedMethod};
 use crate::card::{
     self, BookmakerComparison, CardParams, DataWindow, Dim, FeatureSpec, ModelCard, TensorSpec,
 };
+use crate::cv::{CvConfig, cross_validate, season_folds, trainable};
+use crate::features::dixon_coles::DixonColesParams;
 use crate::features::elo::EloParams;
-use crate::features::{FeatureConfig, FeatureTable, build_features};
-use crate::linear::{LogitParams, MultinomialLogit};
+use crate::features::pi_rating::PiParams;
+use crate::features::{FeatureConfig, FeatureTable, build_features, default_leagues};
+use crate::linear::LogitParams;
 use crate::metrics::{Scores, argmax, evaluate};
+use crate::models::gbdt::GbdtParams;
+use crate::models::{FeatureSet, Fitted, ModelSpec, Trained};
 use crate::onnx::{self, OnnxOptions};
+use crate::selection::{SelectionRecord, SelectionRule, select};
 use crate::split::{Role, TemporalSplit, is_future, temporal_split, visible_score};
+use crate::tune::{self, TuneConfig};
 use crate::{CLASS_LABELS, MlError, Result};
 
 pub use report::PipelineReport;
 
-/// Name of the baseline model in cards and registries.
-pub const MODEL_NAME: &str = "matchday-1x2-logit";
+/// Name of the model in cards and registries.
+pub const MODEL_NAME: &str = "matchday-1x2";
 /// Bumped when the features, the graph or the card layout change.
-pub const MODEL_VERSION: &str = "0.1.0";
+pub const MODEL_VERSION: &str = "0.2.0";
+
+/// Rating parameters tuned on kick-offs before 2021-07-01 (the default
+/// split) by `matchday evaluate --tune` (see the README): never on the test
+/// seasons.
+pub fn tuned_elo() -> EloParams {
+    EloParams {
+        k: 20.0,
+        home_advantage: 60.0,
+        initial: 1500.0,
+        season_carry: 0.9,
+        goal_diff_exponent: 0.7,
+        promoted_offset: 60.0,
+        relegated_offset: 30.0,
+    }
+}
+
+pub fn tuned_pi() -> PiParams {
+    PiParams {
+        promoted_offset: 0.2,
+        relegated_offset: 0.1,
+        ..PiParams::default()
+    }
+}
+
+pub fn tuned_dixon_coles() -> DixonColesParams {
+    DixonColesParams {
+        decay_per_day: 0.003,
+        ridge: 16.0,
+        ..DixonColesParams::default()
+    }
+}
+
+/// The candidates the select-model stage compares by default, with the
+/// hyper-parameters the tuning run chose (CV on seasons before the split).
+pub fn default_candidates() -> Vec<ModelSpec> {
+    vec![
+        ModelSpec::logit(
+            "logit",
+            FeatureSet::Full,
+            LogitParams {
+                l2: 1e-3,
+                ..LogitParams::default()
+            },
+        ),
+        ModelSpec::gbdt("gbdt", FeatureSet::Full, GbdtParams::default()),
+    ]
+}
 
 /// Settings of one run. `Default` suits all of `shared/data/football-data`
 /// (2005-06 … 2022-23): test split = 2021-22 and 2022-23 up to 1 April 2023,
@@ -41,7 +96,18 @@ pub struct PipelineConfig {
     /// Rolling-form windows.
     pub windows: Vec<usize>,
     pub elo: EloParams,
-    pub logit: LogitParams,
+    pub pi: PiParams,
+    pub dixon_coles: DixonColesParams,
+    /// Leagues with an indicator column.
+    pub leagues: Vec<String>,
+    /// Temporal CV of the candidates (on the training split).
+    pub cv: CvConfig,
+    /// Compared by CV log-loss; the chosen one is trained and exported.
+    pub candidates: Vec<ModelSpec>,
+    pub selection: SelectionRule,
+    /// `Some`: tune ratings and hyper-parameters first (minutes, not
+    /// seconds); `None`: use the parameters above as they are.
+    pub tuning: Option<TuneConfig>,
     pub implied_method: ImpliedMethod,
     pub onnx: OnnxOptions,
     pub model_name: String,
@@ -54,9 +120,15 @@ impl Default for PipelineConfig {
         Self {
             as_of: Utc.with_ymd_and_hms(2023, 4, 1, 0, 0, 0).unwrap(),
             split_date: Utc.with_ymd_and_hms(2021, 7, 1, 0, 0, 0).unwrap(),
-            windows: vec![5],
-            elo: EloParams::default(),
-            logit: LogitParams::default(),
+            windows: vec![5, 10, 20],
+            elo: tuned_elo(),
+            pi: tuned_pi(),
+            dixon_coles: tuned_dixon_coles(),
+            leagues: default_leagues(),
+            cv: CvConfig::default(),
+            candidates: default_candidates(),
+            selection: SelectionRule::default(),
+            tuning: None,
             implied_method: ImpliedMethod::default(),
             onnx: OnnxOptions::default(),
             model_name: MODEL_NAME.to_string(),
@@ -70,8 +142,18 @@ impl PipelineConfig {
         FeatureConfig {
             windows: self.windows.clone(),
             elo: self.elo,
-            ..FeatureConfig::default()
+            pi: self.pi,
+            dixon_coles: self.dixon_coles,
+            leagues: self.leagues.clone(),
         }
+    }
+
+    fn set_feature_config(&mut self, f: &FeatureConfig) {
+        self.windows = f.windows.clone();
+        self.elo = f.elo;
+        self.pi = f.pi;
+        self.dixon_coles = f.dixon_coles;
+        self.leagues = f.leagues.clone();
     }
 
     /// The parameters that shape the model, as hashed into the run id.
@@ -88,6 +170,9 @@ impl PipelineConfig {
 pub enum Stage {
     Features,
     Split,
+    Tune,
+    Cv,
+    Select,
     Train,
     Predict,
     Evaluate,
@@ -99,6 +184,9 @@ impl Stage {
         match self {
             Stage::Features => "features",
             Stage::Split => "split",
+            Stage::Tune => "tune",
+            Stage::Cv => "cv",
+            Stage::Select => "select",
             Stage::Train => "train",
             Stage::Predict => "predict",
             Stage::Evaluate => "evaluate",
@@ -107,13 +195,16 @@ impl Stage {
     }
 }
 
-/// Reported once per stage, when it ends.
+/// Reported when a stage ends, and on the way through long stages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProgressEvent {
     pub stage: Stage,
+    /// Since the stage started.
     pub elapsed: Duration,
-    /// One human line: what the stage produced.
+    /// One human line: what the stage produced (or is doing).
     pub detail: String,
+    /// `Some((done, total))` while a long stage runs; `None` when it ends.
+    pub step: Option<(usize, usize)>,
 }
 
 /// The forecast for one match.
@@ -132,15 +223,18 @@ pub struct PredictionRow {
 pub struct PipelineOutput {
     pub features: FeatureTable,
     pub split: TemporalSplit,
-    pub model: MultinomialLogit,
+    /// The chosen model (its `feature_names` are the card's).
+    pub model: Fitted,
     pub card: ModelCard,
     pub onnx_bytes: Vec<u8>,
     /// One per input match, in input order.
     pub predictions: Vec<PredictionRow>,
     pub report: PipelineReport,
+    /// The configuration actually used (after tuning, if any).
+    pub config: PipelineConfig,
 }
 
-/// Run the baseline on `matches` (any order; ids unique) and their `odds`.
+/// Run the pipeline on `matches` (any order; ids unique) and their `odds`.
 pub fn run(
     matches: &[Match],
     odds: &[OddsQuote],
@@ -148,43 +242,30 @@ pub fn run(
     progress: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<PipelineOutput> {
     let total = Instant::now();
-    let mut timings = Vec::new();
-    let mut stage = |stage: Stage, started: Instant, detail: String| {
+    let mut config = config.clone();
+    let mut timings: Vec<(Stage, Duration)> = Vec::new();
+    let done = |stage: Stage,
+                started: Instant,
+                detail: String,
+                timings: &mut Vec<(Stage, Duration)>,
+                progress: &mut dyn FnMut(&ProgressEvent)| {
         let event = ProgressEvent {
             stage,
             elapsed: started.elapsed(),
             detail,
+            step: None,
         };
         timings.push((stage, event.elapsed));
         progress(&event);
     };
 
     let t = Instant::now();
-    let features = build_features(matches, config.as_of, &config.feature_config())?;
-    stage(
-        Stage::Features,
-        t,
-        format!(
-            "{} rows × {} features",
-            features.len(),
-            features.names.len()
-        ),
-    );
-
-    let t = Instant::now();
     let split = temporal_split(matches, config.split_date, config.as_of)?;
-    let labels_of = |idx: &[usize]| -> Vec<usize> {
-        idx.iter()
-            .map(|&i| {
-                visible_score(&matches[i], config.as_of)
-                    .expect("split keeps finished matches")
-                    .class()
-            })
-            .collect()
-    };
-    let train_labels = labels_of(&split.train);
-    let test_labels = labels_of(&split.test);
-    stage(
+    let labels: Vec<Option<usize>> = matches
+        .iter()
+        .map(|m| visible_score(m, config.as_of).map(|s| s.class()))
+        .collect();
+    done(
         Stage::Split,
         t,
         format!(
@@ -193,29 +274,164 @@ pub fn run(
             split.test.len(),
             split.unlabeled.len()
         ),
+        &mut timings,
+        progress,
     );
     if split.train.is_empty() {
         return Err(MlError::EmptyTrainingSet(config.split_date.to_rfc3339()));
     }
 
+    let mut trials = Vec::new();
+    if config.tuning.is_some_and(|t| t.ratings) {
+        let t = Instant::now();
+        let tuned = tune::tune_ratings(
+            matches,
+            config.split_date,
+            config.cv.burn_in_days,
+            &config.feature_config(),
+            &mut trials,
+            &mut |line| {
+                progress(&ProgressEvent {
+                    stage: Stage::Tune,
+                    elapsed: t.elapsed(),
+                    detail: line.to_string(),
+                    step: None,
+                })
+            },
+        );
+        config.set_feature_config(&tuned);
+        done(
+            Stage::Tune,
+            t,
+            format!("ratings tuned on {} settings", trials.len()),
+            &mut timings,
+            progress,
+        );
+    }
+
     let t = Instant::now();
-    let train_rows: Vec<&[f64]> = split
-        .train
-        .iter()
-        .map(|&i| features.rows[i].as_slice())
-        .collect();
-    let model = MultinomialLogit::fit(&train_rows, &train_labels, &config.logit)?;
-    stage(
-        Stage::Train,
+    let features = build_features(matches, config.as_of, &config.feature_config())?;
+    done(
+        Stage::Features,
         t,
         format!(
-            "{} Newton iterations, objective {:.5}",
-            model.fit_info.iterations, model.fit_info.objective
+            "{} rows × {} features",
+            features.len(),
+            features.names.len()
         ),
+        &mut timings,
+        progress,
+    );
+
+    let folds = season_folds(matches, &split.train, &config.cv)?;
+    if let Some(tuning) = config.tuning {
+        let t = Instant::now();
+        let n = config.candidates.len();
+        let mut tuned = Vec::with_capacity(n);
+        for (k, spec) in config.candidates.iter().enumerate() {
+            tuned.push(tune::tune_model(
+                spec,
+                &features,
+                &labels,
+                &folds,
+                &tuning,
+                &mut trials,
+                &mut |line| {
+                    progress(&ProgressEvent {
+                        stage: Stage::Tune,
+                        elapsed: t.elapsed(),
+                        detail: line.to_string(),
+                        step: Some((k, n)),
+                    })
+                },
+            )?);
+        }
+        config.candidates = tuned;
+        done(
+            Stage::Tune,
+            t,
+            format!("{} settings tried in total", trials.len()),
+            &mut timings,
+            progress,
+        );
+    }
+
+    let t = Instant::now();
+    let steps = config.candidates.len() * folds.len();
+    let mut results = Vec::with_capacity(config.candidates.len());
+    for (k, spec) in config.candidates.iter().enumerate() {
+        let cv = cross_validate(spec, &features, &labels, &folds, &mut |f| {
+            progress(&ProgressEvent {
+                stage: Stage::Cv,
+                elapsed: t.elapsed(),
+                detail: format!("{} fold {f}/{}", spec.name, folds.len()),
+                step: Some((k * folds.len() + f, steps)),
+            })
+        })?;
+        results.push((spec.clone(), cv));
+    }
+    let summary: Vec<String> = results
+        .iter()
+        .map(|(s, cv)| format!("{} {:.5}", s.name, cv.selection_log_loss()))
+        .collect();
+    done(
+        Stage::Cv,
+        t,
+        format!(
+            "{} folds ({}…{}), CV log-loss: {}",
+            folds.len(),
+            folds[0].season,
+            folds[folds.len() - 1].season,
+            summary.join(", ")
+        ),
+        &mut timings,
+        progress,
     );
 
     let t = Instant::now();
-    let probs = model.predict_many(&features.rows)?;
+    let (chosen, selection) = select(&results, config.selection);
+    let (spec, cv) = &results[chosen];
+    done(
+        Stage::Select,
+        t,
+        format!("{}: {}", selection.chosen, selection.reason),
+        &mut timings,
+        progress,
+    );
+
+    let t = Instant::now();
+    let train_idx = trainable(matches, &split.train, config.cv.burn_in_days);
+    if train_idx.is_empty() {
+        return Err(MlError::EmptyTrainingSet(config.split_date.to_rfc3339()));
+    }
+    let train_labels: Vec<usize> = train_idx
+        .iter()
+        .map(|&i| labels[i].expect("finished"))
+        .collect();
+    let mut model = spec.fit(&features, &train_idx, &train_labels)?;
+    model.temperature = cv.temperature();
+    let detail = match &model.model {
+        Trained::Logit(m) => format!(
+            "{} on {} matches: {} Newton iterations, objective {:.5}, T {:.3}",
+            spec.name,
+            train_idx.len(),
+            m.fit_info.iterations,
+            m.fit_info.objective,
+            model.temperature
+        ),
+        Trained::Gbdt(m) => format!(
+            "{} on {} matches: {} trees, T {:.3}",
+            spec.name,
+            train_idx.len(),
+            m.trees.len(),
+            model.temperature
+        ),
+    };
+    done(Stage::Train, t, detail, &mut timings, progress);
+
+    let t = Instant::now();
+    let all: Vec<usize> = (0..matches.len()).collect();
+    let probs = model.predict(&features, &all)?;
     let roles = split.roles(matches.len());
     let predictions: Vec<PredictionRow> = matches
         .iter()
@@ -229,53 +445,69 @@ pub fn run(
             role,
         })
         .collect();
-    stage(
+    done(
         Stage::Predict,
         t,
         format!("{} predictions", predictions.len()),
+        &mut timings,
+        progress,
     );
 
     let t = Instant::now();
+    let test_labels: Vec<usize> = split
+        .test
+        .iter()
+        .map(|&i| labels[i].expect("finished"))
+        .collect();
     let evaluation = evaluate_test(
         matches,
         odds,
-        config,
+        &config,
         &split,
         &probs,
         &train_labels,
         &test_labels,
     )?;
-    stage(
+    done(
         Stage::Evaluate,
         t,
         evaluation.test.map_or("empty test split".into(), |s| {
             format!("test n={} RPS {:.4} log-loss {:.4}", s.n, s.rps, s.log_loss)
         }),
+        &mut timings,
+        progress,
     );
 
     let t = Instant::now();
     let run_id = card::run_id(matches, odds, config.as_of, &config.fingerprint());
     let card = build_card(
         matches,
-        config,
+        &config,
         &split,
-        &features,
         &model,
+        selection,
         &evaluation,
         &run_id,
     );
     let metadata = [
         ("run_id".to_string(), run_id.clone()),
         ("class_labels".to_string(), CLASS_LABELS.join(",")),
-        ("feature_names".to_string(), features.names.join(",")),
+        ("feature_names".to_string(), model.feature_names.join(",")),
     ];
-    let onnx_bytes = onnx::export_logit(&model, &features.names, &config.onnx, &metadata)?;
-    stage(Stage::Export, t, format!("{} ONNX bytes", onnx_bytes.len()));
+    let onnx_bytes = model.to_onnx(&config.onnx, &metadata)?;
+    done(
+        Stage::Export,
+        t,
+        format!("{} ONNX bytes", onnx_bytes.len()),
+        &mut timings,
+        progress,
+    );
 
     let report = PipelineReport {
         run_id,
+        model: format!("{} ({})", model.spec.name, model.spec.params.model_type()),
         n_matches: matches.len(),
-        n_train: split.train.len(),
+        n_train: train_idx.len(),
         n_test: split.test.len(),
         n_unlabeled: split.unlabeled.len(),
         n_future: card.data_window.n_future,
@@ -293,6 +525,7 @@ pub fn run(
         onnx_bytes,
         predictions,
         report,
+        config,
     })
 }
 
@@ -364,8 +597,8 @@ fn build_card(
     matches: &[Match],
     config: &PipelineConfig,
     split: &TemporalSplit,
-    features: &FeatureTable,
-    model: &MultinomialLogit,
+    model: &Fitted,
+    selection: SelectionRecord,
     evaluation: &TestEvaluation,
     run_id: &str,
 ) -> ModelCard {
@@ -373,15 +606,16 @@ fn build_card(
         let kickoffs = idx.iter().map(|&i| matches[i].kickoff);
         (kickoffs.clone().min(), kickoffs.max())
     };
-    let (train_from, train_to) = span(&split.train);
+    let train_idx = trainable(matches, &split.train, config.cv.burn_in_days);
+    let (train_from, train_to) = span(&train_idx);
     let (test_from, test_to) = span(&split.test);
-    let n_features = features.names.len();
+    let n_features = model.feature_names.len();
     ModelCard {
         name: config.model_name.clone(),
         version: MODEL_VERSION.to_string(),
         run_id: run_id.to_string(),
         created_at: config.created_at.unwrap_or_else(Utc::now),
-        model_type: "multinomial_logistic_regression".to_string(),
+        model_type: model.spec.params.model_type().to_string(),
         input: TensorSpec {
             name: onnx::INPUT_NAME.to_string(),
             dtype: "float32".to_string(),
@@ -392,10 +626,10 @@ fn build_card(
             dtype: "float32".to_string(),
             shape: vec![Dim::Symbolic("N".into()), Dim::Fixed(3)],
         },
-        features: features
-            .names
+        features: model
+            .feature_names
             .iter()
-            .zip(&model.standardizer.fill_values)
+            .zip(model.fill_values())
             .map(|(name, &fill_value)| FeatureSpec {
                 name: name.clone(),
                 dtype: "float32".to_string(),
@@ -407,7 +641,10 @@ fn build_card(
         params: CardParams {
             windows: config.windows.clone(),
             elo: config.elo,
-            logit: config.logit,
+            pi: config.pi,
+            dixon_coles: config.dixon_coles,
+            model: model.spec.params,
+            temperature: model.temperature,
             implied_method: config.implied_method,
             onnx_opset: onnx::OPSET,
             onnx_ir_version: onnx::IR_VERSION,
@@ -419,7 +656,7 @@ fn build_card(
             train_to,
             test_from,
             test_to,
-            n_train: split.train.len(),
+            n_train: train_idx.len(),
             n_test: split.test.len(),
             n_unlabeled: split.unlabeled.len(),
             n_future: matches
@@ -427,7 +664,11 @@ fn build_card(
                 .filter(|m| is_future(m, config.as_of))
                 .count(),
         },
-        fit: model.fit_info,
+        fit: match &model.model {
+            Trained::Logit(m) => Some(m.fit_info),
+            Trained::Gbdt(_) => None,
+        },
+        selection: Some(selection),
         test_metrics: evaluation.test,
         naive_test_metrics: evaluation.naive_test,
         bookmaker_comparison: evaluation.comparison.clone(),

@@ -248,18 +248,18 @@ mod tests {
         // Expected home = 1/(1+10^(-60/400)) = 0.5854986787. A wins 3-0:
         // multiplier (1+3)^0.5 = 2, delta = 20·2·(1-0.5854986787) = 16.5800528531.
         elo.update("A", "B", s1, "E0", (3, 0));
-        close(elo.pre_match("A", s1, "E0"), 1486.580_052_853_1);
-        close(elo.pre_match("B", s1, "E0"), 1453.419_947_146_9);
+        close(elo.pre_match("A", s1, "E0"), 1_486.580_052_853_1);
+        close(elo.pre_match("B", s1, "E0"), 1_453.419_947_146_9);
 
         // B hosts A, 1-1: expected = 1/(1+10^((1486.5800528531-1453.4199471469-60)/400))
         // = 0.5385490592, multiplier 1, delta = 20·(0.5-0.5385490592) = -0.7709811833.
         elo.update("B", "A", s1, "E0", (1, 1));
-        close(elo.pre_match("A", s1, "E0"), 1487.351_034_036_5);
-        close(elo.pre_match("B", s1, "E0"), 1452.648_965_963_5);
+        close(elo.pre_match("A", s1, "E0"), 1_487.351_034_036_5);
+        close(elo.pre_match("B", s1, "E0"), 1_452.648_965_963_5);
 
         // Next season in E0: mean (A, B) = 1470 → A = 1470 + 0.8·17.3510340365.
         let s2 = "2021-2022";
-        close(elo.pre_match("A", s2, "E0"), 1483.880_827_229_2);
+        close(elo.pre_match("A", s2, "E0"), 1_483.880_827_229_2);
         // A newcomer starts 30 below the E0 mean.
         close(elo.pre_match("C", s2, "E0"), 1440.0);
         // B relegated to E1, where nobody has played: 1500 + 20.

@@ -357,6 +357,54 @@ fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {
     }
 }
 
+/// How each match's two teams arrive (see [`membership`]), input order.
+pub fn arrivals(matches: &[Match], as_of: DateTime<Utc>) -> Vec<[Arrival; 2]> {
+    let mut order: Vec<usize> = (0..matches.len()).collect();
+    order.sort_by_key(|&i| matches[i].kickoff);
+    let mut known: HashMap<&str, TeamSeason<'_>> = HashMap::new();
+    let mut out = vec![[Arrival::Promoted; 2]; matches.len()];
+    for group in order.chunk_by(|&a, &b| matches[a].kickoff == matches[b].kickoff) {
+        let mut seen = Vec::with_capacity(group.len());
+        for &i in group {
+            let m = &matches[i];
+            let h = season_arrival(&known, &m.home_team, m);
+            let a = season_arrival(&known, &m.away_team, m);
+            out[i] = [h.0, a.0];
+            seen.push((i, h.1, a.1));
+        }
+        for (i, h, a) in seen {
+            let m = &matches[i];
+            if visible_score(m, as_of).is_some() {
+                for (team, arrival) in [(&m.home_team, h), (&m.away_team, a)] {
+                    known.insert(
+                        team,
+                        TeamSeason {
+                            league: &m.league,
+                            season: &m.season,
+                            arrival,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Only the Dixon-Coles block (for tuning its parameters).
+pub fn dixon_coles_forecasts(
+    matches: &[Match],
+    as_of: DateTime<Utc>,
+    params: &DixonColesParams,
+) -> Vec<Option<DcForecast>> {
+    let mut order: Vec<usize> = (0..matches.len()).collect();
+    order.sort_by_key(|&i| matches[i].kickoff);
+    dixon_coles_by_league(matches, &order, &arrivals(matches, as_of), as_of, params)
+}
+
+/// One league for the walk-forward: global indices, rows, team ids.
+type LeagueRows<'a> = (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&'a str, usize>);
+
 /// Dixon-Coles forecasts of every match (input order), each league walked
 /// forward on its own; leagues are spread over the available cores and
 /// each league's result is independent of the split, so the output is the
@@ -378,8 +426,7 @@ fn dixon_coles_by_league(
             .or_default()
             .push(i);
     }
-    let mut leagues: BTreeMap<&str, (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&str, usize>)> =
-        BTreeMap::new();
+    let mut leagues: BTreeMap<&str, LeagueRows<'_>> = BTreeMap::new();
     for (league, mut idx) in by_league {
         idx.sort_by(|&a, &b| {
             let (x, y) = (&matches[a], &matches[b]);

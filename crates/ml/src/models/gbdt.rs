@@ -227,8 +227,8 @@ impl GbdtModel {
         for t in &self.trees {
             m[t.class] += t.leaf(row);
         }
-        for c in 0..3 {
-            m[c] += self.base_margins[c];
+        for (m, b) in m.iter_mut().zip(self.base_margins) {
+            *m += b;
         }
         m
     }

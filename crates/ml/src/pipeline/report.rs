@@ -11,6 +11,8 @@ use crate::metrics::Scores;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineReport {
     pub run_id: String,
+    /// The chosen model (name and family).
+    pub model: String,
     pub n_matches: usize,
     pub n_train: usize,
     pub n_test: usize,
@@ -52,8 +54,14 @@ impl fmt::Display for PipelineReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {} matches (train {}, test {}, no result {}, future {})",
-            self.run_id, self.n_matches, self.n_train, self.n_test, self.n_unlabeled, self.n_future
+            "{} ({}): {} matches (train {}, test {}, no result {}, future {})",
+            self.run_id,
+            self.model,
+            self.n_matches,
+            self.n_train,
+            self.n_test,
+            self.n_unlabeled,
+            self.n_future
         )?;
         match (&self.test, &self.naive_test) {
             (Some(test), Some(naive)) => {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::cv::CvConfig;
 use crate::synthetic::{SyntheticConfig, SyntheticData, generate};
 
 fn league() -> SyntheticData {
@@ -16,6 +17,10 @@ fn config(data: &SyntheticData) -> PipelineConfig {
         split_date: data.matches[4 * per_season].kickoff,
         as_of: data.matches[5 * per_season + per_season / 2].kickoff,
         created_at: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
+        cv: CvConfig {
+            folds: 2,
+            burn_in_days: 100,
+        },
         ..PipelineConfig::default()
     }
 }
@@ -25,15 +30,23 @@ fn runs_end_to_end_on_a_synthetic_league() {
     let data = league();
     let config = config(&data);
     let mut events = Vec::new();
+    let mut ticks = 0;
     let out = run(&data.matches, &data.odds, &config, &mut |e| {
-        events.push(e.stage)
+        if e.step.is_some() {
+            ticks += 1;
+        } else {
+            events.push(e.stage)
+        }
     })
     .unwrap();
+    assert_eq!(ticks, 2 * 2, "one tick per candidate and fold");
     assert_eq!(
         events,
         [
-            Stage::Features,
             Stage::Split,
+            Stage::Features,
+            Stage::Cv,
+            Stage::Select,
             Stage::Train,
             Stage::Predict,
             Stage::Evaluate,
@@ -63,8 +76,13 @@ fn runs_end_to_end_on_a_synthetic_league() {
     let json = out.card.to_json();
     let card = ModelCard::from_json(&json).unwrap();
     assert_eq!(card, out.card);
-    assert_eq!(card.features.len(), 30);
-    assert_eq!(card.features[5].name, "diff_elo");
+    let names: Vec<&str> = card.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, out.model.feature_names);
+    assert!(names.contains(&"diff_elo") && names.contains(&"dc_home"));
+    let selection = card.selection.as_ref().unwrap();
+    assert_eq!(selection.candidates.len(), 2);
+    assert_eq!(card.model_type, out.model.spec.params.model_type());
+    assert!(!selection.reason.is_empty());
     assert_eq!(card.data_window.n_test, out.report.n_test);
     assert!(card.data_window.train_to.unwrap() < config.split_date);
     let text = out.report.to_string();
@@ -117,7 +135,12 @@ fn onnx_file_reproduces_the_predictions() {
         .unwrap()
         .into_runnable()
         .unwrap();
-    let rows = &out.features.rows;
+    let rows: Vec<Vec<f64>> = out
+        .features
+        .rows
+        .iter()
+        .map(|r| out.model.columns.iter().map(|&c| r[c]).collect())
+        .collect();
     let width = rows[0].len();
     let input: Tensor =
         tract_ndarray::Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j] as f32)
