@@ -134,7 +134,6 @@ struct RawApplication {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawVariable {
     default: Option<String>,
     #[serde(default)]
@@ -143,6 +142,8 @@ struct RawVariable {
     secret: bool,
     #[allow(dead_code)]
     description: Option<String>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +277,9 @@ impl Manifest {
         let mut variables = BTreeMap::new();
         for (name, v) in raw.variables {
             validate_name(&name).map_err(|e| anyhow!("invalid variable name {e}"))?;
+            for key in v.extra.keys() {
+                warnings.push(format!("unknown key {key:?} in variable {name:?} ignored"));
+            }
             if v.required == v.default.is_some() {
                 bail!("variable {name:?}: must be `required` OR have a `default`");
             }
@@ -583,7 +587,7 @@ description = "test"
 
 [variables]
 admin_token = { required = true, secret = true }
-page_size = { default = "50" }
+page_size = { default = "50", future_option = 1 }
 
 [[trigger.http]]
 route = "/predict/..."
@@ -666,6 +670,7 @@ source = "internal.wasm"
         );
         assert_eq!(lookup.environment["RUST_LOG"], "info");
         assert!(m.warnings.iter().any(|w| w.contains("future_field")));
+        assert!(m.warnings.iter().any(|w| w.contains("future_option")));
 
         let inline = &m.components["http-trigger1-component"];
         assert_eq!(inline.source, Path::new("/app/static.wasm"));
@@ -674,12 +679,15 @@ source = "internal.wasm"
     #[test]
     fn variable_must_be_required_xor_default() {
         let text = FULL.replace(
-            r#"page_size = { default = "50" }"#,
+            r#"page_size = { default = "50", future_option = 1 }"#,
             r#"page_size = { default = "50", required = true }"#,
         );
         let err = format!("{:#}", parse(&text).unwrap_err());
         assert!(err.contains("page_size"), "{err}");
-        let text = FULL.replace(r#"page_size = { default = "50" }"#, "page_size = {}");
+        let text = FULL.replace(
+            r#"page_size = { default = "50", future_option = 1 }"#,
+            "page_size = {}",
+        );
         assert!(parse(&text).is_err());
     }
 
