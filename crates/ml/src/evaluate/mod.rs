@@ -37,6 +37,9 @@ use crate::{MlError, Result};
 /// Names of the baseline rows.
 pub const SEED_STYLE: &str = "seed-style (rolling form, logit)";
 pub const ELO_ONLY: &str = "Elo alone (logit on diff_elo)";
+/// The feature set of the previous baseline (model 0.1.0): rolling-5 form
+/// differences and the Elo difference.
+pub const PREVIOUS: &str = "previous baseline (rolling-5 + Elo, logit)";
 pub const DIXON_COLES: &str = "Dixon-Coles alone";
 pub const FREQUENCY: &str = "frequency (training H/D/A shares)";
 pub const BOOKMAKER: &str = "bookmaker (margin-free)";
@@ -283,7 +286,23 @@ pub fn run(
     let baselines = [
         ModelSpec::logit(SEED_STYLE, FeatureSet::RollingOnly, LogitParams::default()),
         ModelSpec::logit(ELO_ONLY, FeatureSet::EloOnly, LogitParams::default()),
+        ModelSpec::logit(
+            PREVIOUS,
+            FeatureSet::Named(
+                ["win", "draw", "points", "goals_for", "goals_against"]
+                    .iter()
+                    .map(|s| format!("diff_{s}_5_mean"))
+                    .chain(["diff_elo".to_string()])
+                    .collect(),
+            ),
+            LogitParams::default(),
+        ),
     ];
+    // A feature set the table lacks (other windows) is left out, not an error.
+    let baselines: Vec<ModelSpec> = baselines
+        .into_iter()
+        .filter(|s| table.columns(&s.features.resolve(&table.names)).is_ok())
+        .collect();
     let dc_cols = table.columns(&["dc_home".into(), "dc_draw".into(), "dc_away".into()])?;
     let market = bookmaker::market_forecasts(odds, config.implied_method);
     let mut forecasts: BTreeMap<String, Vec<[f64; 3]>> = BTreeMap::new();
@@ -374,11 +393,8 @@ pub fn run(
     if forecasts.contains_key(&raw_name) {
         order.push(raw_name.clone());
     }
-    order.extend(
-        [SEED_STYLE, ELO_ONLY, DIXON_COLES, FREQUENCY]
-            .iter()
-            .map(|s| s.to_string()),
-    );
+    order.extend(baselines.iter().map(|s| s.name.clone()));
+    order.extend([DIXON_COLES, FREQUENCY].iter().map(|s| s.to_string()));
     let score_set = |title: String,
                      league: Option<String>,
                      keep: &dyn Fn(usize) -> bool,
