@@ -1,15 +1,20 @@
 //! Feature engineering, training, evaluation and ONNX export for Matchday's
 //! 1X2 predictions (class 0 home win, 1 draw, 2 away win, everywhere).
 //!
-//! One module per job so later models can slot in beside the baseline:
-//! - [`features`]: pre-kick-off features (rolling form, Elo) → [`features::FeatureTable`];
+//! One module per job:
+//! - [`features`]: pre-kick-off features (rolling form, Elo, pi-ratings,
+//!   Dixon-Coles, context) → [`features::FeatureTable`];
 //! - [`split`]: the temporal train/test split and the `as_of` visibility rule;
 //! - [`linear`]: multinomial logistic regression (standardisation, NaN fill, L2, Newton);
+//! - [`models`]: the logit and boosted trees behind one fit/predict/export interface;
+//! - [`cv`], [`calibration`], [`tune`], [`selection`]: expanding-window CV,
+//!   temperature scaling, fixed-budget tuning and the select-model stage;
 //! - [`metrics`]: log-loss, RPS, Brier, accuracy, ECE;
 //! - [`bookmaker`]: margin-free implied probabilities and the per-match odds source;
 //! - [`onnx`]: export of a fitted model as an ONNX graph;
 //! - [`card`]: the model card written next to the ONNX file;
 //! - [`pipeline`]: everything above in one call, for the sidecar CLI;
+//! - [`evaluate`]: walk-forward evaluation against baselines and the market;
 //! - [`synthetic`]: a seeded league generator for tests.
 
 pub mod bookmaker;
