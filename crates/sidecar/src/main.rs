@@ -5,8 +5,6 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use matchday_sidecar::commands;
 
-#[path = "commands/evaluate.rs"]
-mod evaluate;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -37,7 +35,7 @@ enum Command {
     /// Batch predictions for every match with the exported ONNX model (predictions.parquet).
     Predict,
     /// Walk-forward evaluation vs baselines and the bookmaker (reports/evaluation.{json,html}).
-    Evaluate(evaluate::EvaluateArgs),
+    Evaluate(commands::evaluate::EvaluateArgs),
     /// features → train → predict in one go.
     Pipeline(commands::pipeline::PipelineArgs),
     /// Upload the work artifacts to a running app as a new data version.
@@ -65,7 +63,7 @@ fn main() -> Result<()> {
         Command::Train => commands::pipeline::train(&data),
         Command::Predict => commands::pipeline::predict(&data),
         Command::Pipeline(args) => commands::pipeline::all(&data, &args),
-        Command::Evaluate(args) => evaluate::evaluate(&data, &args),
+        Command::Evaluate(args) => commands::evaluate::evaluate(&data, &args),
         Command::Publish(remote) => commands::publish::publish(&data, &remote),
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),

@@ -1,3 +1,4 @@
+pub mod evaluate;
 pub mod ingest;
 pub mod pipeline;
 pub mod publish;
