@@ -138,7 +138,6 @@ impl ApiError {
     /// of its own (e.g. a handler returned a bare status).
     pub fn for_status(status: u16) -> Self {
         let (code, message) = match status {
-            400 => ("bad_request", "bad request"),
             401 => ("unauthorized", "missing or invalid credentials"),
             403 => ("forbidden", "forbidden"),
             404 => ("not_found", "not found"),
