@@ -24,6 +24,9 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 WORK=$(mktemp -d)
 trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token
+# Data routes need an API key (the gateway); every request below sends it.
+export SPIN_VARIABLE_API_KEYS=bench-key
+KEY_HEADER="X-API-Key: bench-key"
 export MATCHDAY_DATA=$DATA
 
 start_host() { # $1: extra host flags
@@ -33,7 +36,7 @@ start_host() { # $1: extra host flags
     HOST_PID=$!
     until curl -fsS "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1; do sleep 0.05; done
     local t1; t1=$(date +%s.%N)
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/predict/matches/"
+    curl -fsS -o /dev/null -H "$KEY_HEADER" "http://127.0.0.1:$PORT/predict/matches/"
     local t2; t2=$(date +%s.%N)
     printf 'cold start: %.2fs to listening, first request %.1fms\n' "$(echo "$t1 - $t0" | bc)" "$(echo "($t2 - $t1) * 1000" | bc)"
 }
@@ -44,9 +47,9 @@ run() { # $1 label, $2 path, $3 optional lua script
     local script=${3:-}
     local out
     if [ -n "$script" ]; then
-        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$script" "http://127.0.0.1:$PORT$2")
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$KEY_HEADER" -s "$script" "http://127.0.0.1:$PORT$2")
     else
-        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/report.lua "http://127.0.0.1:$PORT$2")
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$KEY_HEADER" -s scripts/bench/report.lua "http://127.0.0.1:$PORT$2")
     fi
     printf '%-34s %s rss=%s\n' "$1" "$(grep RESULT <<<"$out" | sed 's/RESULT //')" "$(rss)"
 }
@@ -62,12 +65,23 @@ for mode in "" "--fresh-instance"; do
     BENCH_ROWS=$(curl -fsS "http://127.0.0.1:$PORT/admin/versions" -H "authorization: Bearer bench-token" | grep -o '"predictions":[0-9]*' | head -1 | cut -d: -f2)
     : > "$WORK/ids.txt"
     for offset in $(seq 0 5000 "$BENCH_ROWS"); do
-        curl -fsS "http://127.0.0.1:$PORT/predict/predictions/?limit=5000&offset=$offset" | grep -o '"match_id":[0-9]*' | cut -d: -f2 >> "$WORK/ids.txt"
+        curl -fsS -H "$KEY_HEADER" "http://127.0.0.1:$PORT/predict/predictions/?limit=5000&offset=$offset" | grep -o '"match_id":[0-9]*' | cut -d: -f2 >> "$WORK/ids.txt"
     done
     export BENCH_IDS="$WORK/ids.txt" BENCH_ROWS
     run "GET /predict/precomputed/{random}" "/" "$WORK/ids.lua"
     run "GET /predict/predictions/?limit=100" "/" "$WORK/page.lua"
     run "GET /predict/matches/" "/predict/matches/"
+    if [ -z "$mode" ]; then
+        # The rate limiter's cost on the lookup endpoint: the same endpoint
+        # with the limit off (no KV counter at all) and on (a limit never
+        # reached, so every request is counted and synced every
+        # rate_limit_sync_every requests), on the same host.
+        for limit in 0 1000000000; do
+            kill $HOST_PID; wait $HOST_PID 2>/dev/null || true
+            SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE=$limit start_host "$mode" >/dev/null
+            run "GET /predict/matches/ (rate limit ${limit/#0/off})" "/predict/matches/"
+        done
+    fi
     kill $HOST_PID; wait $HOST_PID 2>/dev/null || true
     rm -rf "$WORK/state"
 done

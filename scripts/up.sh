@@ -36,6 +36,13 @@ if [ -z "${MATCHDAY_ADMIN_TOKEN:-}" ]; then
 fi
 export MATCHDAY_ADMIN_TOKEN
 export SPIN_VARIABLE_ADMIN_TOKEN=$MATCHDAY_ADMIN_TOKEN
+# The data routes need X-API-Key (the gateway): one key, generated once.
+if [ -z "${MATCHDAY_API_KEY:-}" ]; then
+    [ -s .spin/api-key ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spin/api-key)
+    MATCHDAY_API_KEY=$(cat .spin/api-key)
+fi
+export SPIN_VARIABLE_API_KEYS=$MATCHDAY_API_KEY
+K="X-API-Key: $MATCHDAY_API_KEY"
 
 log "starting the app on http://$LISTEN"
 # shellcheck disable=SC2086
@@ -51,14 +58,14 @@ done
 log "publishing the artifacts"
 "$SIDECAR_BIN" publish --to "http://$LISTEN"
 # (|| true: head closing the pipe early is not a failure)
-ID=$(curl -fsS "http://$LISTEN/predict/matches/" | grep -o '"match_id":[0-9]*' | head -1 | cut -d: -f2 || true)
+ID=$(curl -fsS -H "$K" "http://$LISTEN/predict/matches/" | grep -o '"match_id":[0-9]*' | head -1 | cut -d: -f2 || true)
 cat <<TXT
 
-Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token)
-  curl http://$LISTEN/predict/matches/
-  curl http://$LISTEN/predict/precomputed/${ID:-<match_id>}
-  curl 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
-  curl 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
+Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token, API key in .spin/api-key)
+  curl -H "$K" http://$LISTEN/predict/matches/
+  curl -H "$K" http://$LISTEN/predict/precomputed/${ID:-<match_id>}
+  curl -H "$K" 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
+  curl -H "$K" 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
 Ctrl-C stops it.
 TXT
 wait $HOST_PID

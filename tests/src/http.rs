@@ -76,3 +76,13 @@ pub fn post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
     }
     reply(request.send(body))
 }
+
+/// Any method (OPTIONS, DELETE, ...), with a body when one is given.
+pub fn request(method: &str, url: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (n, v) in headers {
+        builder = builder.header(*n, *v);
+    }
+    let request = builder.body(body.to_vec()).expect("valid request");
+    reply(agent().run(request))
+}

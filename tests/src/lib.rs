@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The API key the test app accepts; [`TestApp::get`] and [`TestApp::post`]
+/// send it, [`TestApp::get_anonymous`] does not.
+pub const API_KEY: &str = "test-api-key-0123456789";
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +83,14 @@ impl Default for AppOptions {
         AppOptions {
             fresh_instance: false,
             kv_faults: KvFaults::None,
-            variables: BTreeMap::from([("admin_token".to_string(), ADMIN_TOKEN.to_string())]),
+            variables: BTreeMap::from([
+                ("admin_token".to_string(), ADMIN_TOKEN.to_string()),
+                ("api_keys".to_string(), API_KEY.to_string()),
+                // Functional tests send thousands of requests with one key;
+                // the rate-limit tests set their own limit.
+                ("rate_limit_per_minute".to_string(), "0".to_string()),
+                ("rate_limit_open_per_minute".to_string(), "0".to_string()),
+            ]),
         }
     }
 }
@@ -152,22 +162,46 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// GET with the test API key.
     pub fn get(&self, path: &str) -> http::Reply {
-        http::get(&self.url(path), &[])
+        self.get_with(path, &[])
     }
 
+    /// GET with the test API key and `headers`.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> http::Reply {
+        http::get(&self.url(path), &with_key(headers))
+    }
+
+    /// GET with exactly `headers` (no API key unless given).
+    pub fn get_anonymous(&self, path: &str, headers: &[(&str, &str)]) -> http::Reply {
         http::get(&self.url(path), headers)
     }
 
+    /// POST with the test API key and `headers`.
     pub fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> http::Reply {
+        http::post(&self.url(path), body, &with_key(headers))
+    }
+
+    /// POST with exactly `headers`.
+    pub fn post_anonymous(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> http::Reply {
         http::post(&self.url(path), body, headers)
+    }
+
+    /// Any method, exactly `headers`.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> http::Reply {
+        http::request(method, &self.url(path), body, headers)
     }
 
     /// Publishes a bundle through the admin API, as `matchday publish` does.
     pub fn publish(&self, bundle: &[u8]) -> http::Reply {
         let auth = format!("Bearer {ADMIN_TOKEN}");
-        self.post(
+        self.post_anonymous(
             "/admin/publish",
             bundle,
             &[
@@ -176,6 +210,17 @@ impl TestApp {
             ],
         )
     }
+}
+
+fn with_key<'a>(headers: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = headers.to_vec();
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("x-api-key"))
+    {
+        all.push(("x-api-key", API_KEY));
+    }
+    all
 }
 
 impl Drop for TestApp {

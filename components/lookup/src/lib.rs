@@ -1,17 +1,17 @@
 //! `lookup`: read-only endpoints over the published data version.
-//! The logic is `matchday_core::lookup`; this file only adapts Spin to it.
+//! The logic is `matchday_core::lookup`; this file only adapts Spin to it,
+//! behind the gateway (API key, rate limit, caps, CORS) that
+//! `matchday_spin::serve` runs.
 
 use matchday_core::lookup;
-use matchday_spin::{SpinKv, send};
+use matchday_spin::Incoming;
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_service;
 
 #[http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    let kv = match SpinKv::open().await {
-        Ok(kv) => kv,
-        Err(err) => return send(err.into()),
-    };
-    let uri = request.uri();
-    send(lookup::handle(request.method().as_str(), uri.path(), uri.query(), &kv).await)
+    matchday_spin::serve("lookup", request, async |req: Incoming| {
+        Ok(lookup::handle(&req.method, &req.path, req.raw_query.as_deref(), req.kv()?).await)
+    })
+    .await
 }

@@ -25,6 +25,23 @@ pub fn matches_any(presented: &str, secrets: &[String]) -> bool {
     bool::from(found) && !presented.is_empty()
 }
 
+/// The position in `secrets` of the one `presented` equals, if any. Like
+/// [`matches_any`], every secret is compared in constant time and the index
+/// is selected without a data-dependent branch, so the timing does not tell
+/// which secret matched. The position lets callers tell keys apart (rate
+/// limits) without ever handling or logging the key itself.
+pub fn match_index(presented: &str, secrets: &[String]) -> Option<usize> {
+    use subtle::ConditionallySelectable;
+    let mut found = subtle::Choice::from(0u8);
+    let mut index = 0u64;
+    for (i, secret) in secrets.iter().enumerate() {
+        let equal = presented.as_bytes().ct_eq(secret.as_bytes());
+        index = u64::conditional_select(&index, &(i as u64), equal);
+        found |= equal;
+    }
+    (bool::from(found) && !presented.is_empty()).then_some(index as usize)
+}
+
 /// The token of an `Authorization: Bearer <token>` header value.
 pub fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
@@ -47,6 +64,16 @@ mod tests {
         assert!(!matches_any("old-ke", &secrets));
         assert!(!matches_any("", &secrets));
         assert!(!matches_any("anything", &[]));
+    }
+
+    #[test]
+    fn match_index_names_the_matching_secret() {
+        let secrets = parse_secrets("old,new");
+        assert_eq!(match_index("old", &secrets), Some(0));
+        assert_eq!(match_index("new", &secrets), Some(1));
+        assert_eq!(match_index("ne", &secrets), None);
+        assert_eq!(match_index("", &parse_secrets("")), None);
+        assert_eq!(match_index("x", &[]), None);
     }
 
     #[test]

@@ -93,6 +93,71 @@ impl ApiError {
         )
     }
 
+    /// 403: the request is understood and refused (e.g. a cross-origin
+    /// preflight from an origin that is not allowed).
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, code, message)
+    }
+
+    /// 414: the path is longer than any route of the app.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            414,
+            "uri_too_long",
+            format!("request path longer than {limit} bytes"),
+        )
+    }
+
+    /// 415: the body is not in the format the endpoint reads.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            415,
+            "unsupported_media_type",
+            format!("the request body must be {expected}"),
+        )
+    }
+
+    /// 429 with `Retry-After`: the caller's rate limit is used up.
+    pub fn rate_limited(retry_after: u32) -> Self {
+        let retry_after = retry_after.max(1);
+        let mut err = Self::new(
+            429,
+            "rate_limited",
+            format!("rate limit exceeded; retry in {retry_after} s"),
+        );
+        err.retry_after = Some(retry_after);
+        err
+    }
+
+    /// 500 without details: a bug on our side. The details go to the log.
+    pub fn internal() -> Self {
+        Self::new(500, "internal", "internal error")
+    }
+
+    /// The generic error for a status, when a response carries no error body
+    /// of its own (e.g. a handler returned a bare status).
+    pub fn for_status(status: u16) -> Self {
+        let (code, message) = match status {
+            401 => ("unauthorized", "missing or invalid credentials"),
+            403 => ("forbidden", "forbidden"),
+            404 => ("not_found", "not found"),
+            405 => ("method_not_allowed", "method not allowed"),
+            409 => ("conflict", "conflict"),
+            413 => ("payload_too_large", "request body too large"),
+            415 => ("unsupported_media_type", "unsupported media type"),
+            422 => ("invalid_parameter", "invalid request"),
+            429 => ("rate_limited", "rate limit exceeded"),
+            503 => ("unavailable", "service unavailable; retry shortly"),
+            400..=499 => ("bad_request", "bad request"),
+            _ => ("internal", "internal error"),
+        };
+        let mut err = Self::new(status, code, message);
+        if status == 503 {
+            err.retry_after = Some(5);
+        }
+        err
+    }
+
     /// 503: a dependency (the key-value store, a model) is unavailable.
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut err = Self::new(503, "unavailable", message);

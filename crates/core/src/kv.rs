@@ -28,12 +28,40 @@ pub trait KvWrite: KvRead {
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError>;
 }
 
-/// An in-memory store for tests, with an optional failure switch.
+/// Atomic counters (`wasi:keyvalue/atomics.increment`), for state that many
+/// instances update at once without read-modify-write races: rate-limit
+/// windows today, request metrics later.
+#[allow(async_fn_in_trait)]
+pub trait KvCounter: KvRead {
+    /// Adds `delta` to the counter at `key` (absent = 0) and returns the new
+    /// value, atomically across every instance sharing the store.
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError>;
+}
+
+/// Decodes a counter written by [`KvCounter::increment`].
+///
+/// Spin's SQLite store keeps an 8-byte little-endian `i64`; its Redis store
+/// keeps the decimal text Redis's `INCRBY` writes. The two cannot be confused
+/// for counts below 2^56: their 8-byte form always ends in a zero byte, which
+/// decimal text never contains.
+pub fn decode_counter(bytes: &[u8]) -> Option<i64> {
+    if let Ok(le) = <[u8; 8]>::try_from(bytes)
+        && le[7] == 0
+    {
+        return Some(i64::from_le_bytes(le));
+    }
+    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+}
+
+/// An in-memory store for tests, with optional failure switches.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Vec<u8>>>,
     /// When set, writes fail after this many more succeed.
     writes_left: RefCell<Option<usize>>,
+    /// When set, every read fails (the store is down for reads).
+    fail_reads: std::cell::Cell<bool>,
+    writes: std::cell::Cell<usize>,
 }
 
 impl MemoryKv {
@@ -44,6 +72,21 @@ impl MemoryKv {
     /// Makes every write after the next `n` fail, to test interrupted publishes.
     pub fn fail_writes_after(&self, n: usize) {
         *self.writes_left.borrow_mut() = Some(n);
+    }
+
+    /// Makes every read fail (`true`) or work again (`false`).
+    pub fn fail_reads(&self, fail: bool) {
+        self.fail_reads.set(fail);
+    }
+
+    /// Makes writes work again after [`MemoryKv::fail_writes_after`].
+    pub fn heal_writes(&self) {
+        *self.writes_left.borrow_mut() = None;
+    }
+
+    /// Writes that succeeded so far (sets, deletes, increments).
+    pub fn writes(&self) -> usize {
+        self.writes.get()
     }
 
     pub fn len(&self) -> usize {
@@ -61,19 +104,46 @@ impl MemoryKv {
     fn take_write(&self) -> Result<(), KvError> {
         let mut left = self.writes_left.borrow_mut();
         match left.as_mut() {
-            Some(0) => Err(KvError("injected write failure".into())),
-            Some(n) => {
-                *n -= 1;
-                Ok(())
-            }
-            None => Ok(()),
+            Some(0) => return Err(KvError("injected write failure".into())),
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        self.writes.set(self.writes.get() + 1);
+        Ok(())
+    }
+
+    fn take_read(&self) -> Result<(), KvError> {
+        if self.fail_reads.get() {
+            Err(KvError("injected read failure".into()))
+        } else {
+            Ok(())
         }
     }
 }
 
 impl KvRead for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.take_read()?;
         Ok(self.entries.borrow().get(key).cloned())
+    }
+}
+
+impl KvCounter for MemoryKv {
+    /// Same encoding as Spin's SQLite store: an 8-byte little-endian `i64`.
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        self.take_write()?;
+        let mut entries = self.entries.borrow_mut();
+        let current = match entries.get(key) {
+            Some(bytes) => {
+                decode_counter(bytes).ok_or_else(|| KvError(format!("{key} is not a counter")))?
+            }
+            None => 0,
+        };
+        let new = current
+            .checked_add(delta)
+            .ok_or_else(|| KvError(format!("{key} overflows")))?;
+        entries.insert(key.to_string(), new.to_le_bytes().to_vec());
+        Ok(new)
     }
 }
 
@@ -93,6 +163,7 @@ impl KvWrite for MemoryKv {
     }
 
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.take_read()?;
         Ok(self
             .entries
             .borrow()
@@ -100,5 +171,41 @@ impl KvWrite for MemoryKv {
             .filter(|k| k.starts_with(prefix))
             .cloned()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    #[test]
+    fn counters_use_spins_encodings() {
+        assert_eq!(decode_counter(&42i64.to_le_bytes()), Some(42));
+        assert_eq!(decode_counter(b"42"), Some(42));
+        assert_eq!(
+            decode_counter(b"12345678"),
+            Some(12_345_678),
+            "8 digits of Redis text"
+        );
+        assert_eq!(decode_counter(b"x"), None);
+        assert_eq!(decode_counter(b""), None);
+    }
+
+    #[test]
+    fn memory_increment_counts_and_fails_like_a_store() {
+        let kv = MemoryKv::new();
+        assert_eq!(block_on(kv.increment("n", 5)), Ok(5));
+        assert_eq!(block_on(kv.increment("n", -2)), Ok(3));
+        assert_eq!(
+            block_on(kv.get("n")).unwrap(),
+            Some(3i64.to_le_bytes().to_vec())
+        );
+        kv.fail_writes_after(0);
+        assert!(block_on(kv.increment("n", 1)).is_err());
+        kv.heal_writes();
+        kv.fail_reads(true);
+        assert!(block_on(kv.get("n")).is_err());
+        assert_eq!(kv.writes(), 2);
     }
 }

@@ -15,4 +15,5 @@ pub mod leagues;
 pub mod lookup;
 pub mod query;
 pub mod response;
+pub mod strict_json;
 pub mod types;

@@ -3,25 +3,38 @@
 //! A component's handler reads as: parse the request, call a function of
 //! `matchday-core`, send its `HttpResponse`. This crate is the glue for the
 //! first and last steps and for the key-value store; it holds no logic.
+//!
+//! Every component enters through [`serve`] (see [`gate`] for the one-line
+//! recipe): the gateway's checks run before the handler and its response
+//! touches after it, so no component can forget them.
+
+pub mod gate;
+
+pub use gate::{Incoming, Service, serve};
 
 use futures::StreamExt;
 use matchday_core::error::ApiError;
-use matchday_core::kv::{KvError, KvRead, KvWrite};
+use matchday_core::kv::{KvCounter, KvError, KvRead, KvWrite};
 use matchday_core::response::HttpResponse;
+use spin_sdk::experimental::wasi::keyvalue::{atomics, store as wasi_store};
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{FullBody, Request};
 use spin_sdk::key_value::Store;
+use std::cell::OnceCell;
 
 /// Spin's key-value store behind core's traits.
-pub struct SpinKv(Store);
+pub struct SpinKv(Store, OnceCell<wasi_store::Bucket>);
 
 impl SpinKv {
     /// Opens the `default` store (the only one Matchday uses).
     pub async fn open() -> Result<Self, ApiError> {
-        Store::open_default().await.map(SpinKv).map_err(|e| {
-            eprintln!("key-value store unavailable: {e}");
-            ApiError::unavailable("the data store is unavailable; retry shortly")
-        })
+        Store::open_default()
+            .await
+            .map(|store| SpinKv(store, OnceCell::new()))
+            .map_err(|e| {
+                eprintln!("key-value store unavailable: {e}");
+                ApiError::unavailable("the data store is unavailable; retry shortly")
+            })
     }
 }
 
@@ -47,6 +60,21 @@ impl KvWrite for SpinKv {
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         let keys = self.0.get_keys().await.collect().await.map_err(kv_error)?;
         Ok(keys.into_iter().filter(|k| k.starts_with(prefix)).collect())
+    }
+}
+
+impl KvCounter for SpinKv {
+    /// `wasi:keyvalue/atomics.increment` on the same `default` store (Spin
+    /// backs both interfaces with one store); the bucket is opened on first use.
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        let bucket = match self.1.get() {
+            Some(bucket) => bucket,
+            None => {
+                let bucket = wasi_store::open("default").map_err(|e| kv_error(format!("{e:?}")))?;
+                self.1.get_or_init(|| bucket)
+            }
+        };
+        atomics::increment(bucket, key, delta).map_err(|e| kv_error(format!("{e:?}")))
     }
 }
 
