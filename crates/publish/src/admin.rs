@@ -89,6 +89,9 @@ pub async fn execute(
                 "admin: published {} ({} records)",
                 report.version, report.records_written
             );
+            for warning in &report.warnings {
+                eprintln!("admin: after publishing {}: {warning}", report.version);
+            }
             HttpResponse::json(json(&report)).with_status(201)
         }),
         Action::Rollback => commit::rollback(kv).await.map(|pointer| {

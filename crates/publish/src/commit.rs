@@ -37,6 +37,11 @@ pub struct PublishReport {
     pub pointer: DataPointer,
     pub records_written: usize,
     pub versions_removed: Vec<String>,
+    /// Housekeeping after the flip that failed (history, garbage
+    /// collection). The new version is live and complete regardless; a
+    /// failed step is retried by the next publish.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Unpacks and validates a bundle: every artifact, and their consistency.
@@ -103,19 +108,40 @@ pub async fn publish(
         .await?;
     kv.set(layout::CURRENT, &pointer_json).await?; // the flip
 
-    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
-    history.retain(|v| v != &version);
-    history.insert(0, version.clone());
-    history.truncate(layout::RETAINED_VERSIONS);
-    kv.set(layout::HISTORY, &to_json(&history)).await?;
-
-    let versions_removed = collect_garbage(kv, &history, &version).await?;
+    // From here on the new version is live: a failure below must not be
+    // reported as a failed publish.
+    let mut warnings = Vec::new();
+    let history = match record_history(kv, &version).await {
+        Ok(history) => Some(history),
+        Err(err) => {
+            warnings.push(format!("history not updated ({err}); rollback still finds the previous version"));
+            None
+        }
+    };
+    let mut versions_removed = Vec::new();
+    if let Some(history) = history {
+        match collect_garbage(kv, &history, &version).await {
+            Ok(removed) => versions_removed = removed,
+            Err(err) => warnings.push(format!("old versions not removed ({err}); the next publish retries")),
+        }
+    }
     Ok(PublishReport {
         version,
         pointer: built.pointer,
         records_written: built.records.len() + 3,
         versions_removed,
+        warnings,
     })
+}
+
+/// Puts `version` first in the retained history.
+async fn record_history(kv: &impl KvWrite, version: &str) -> Result<Vec<String>, PublishError> {
+    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
+    history.retain(|v| v != version);
+    history.insert(0, version.to_string());
+    history.truncate(layout::RETAINED_VERSIONS);
+    kv.set(layout::HISTORY, &to_json(&history)).await?;
+    Ok(history)
 }
 
 /// Deletes every version older than `newest` that is not retained: old

@@ -396,3 +396,31 @@ fn rollback_restores_the_previous_version_and_old_versions_are_pruned() {
         "run-2"
     );
 }
+
+#[test]
+fn a_failure_after_the_flip_reports_success_with_a_warning() {
+    let kv = MemoryKv::new();
+    let first = block_on(commit::publish(&kv, &bundle_bytes(300, 290, RUN), now(0))).unwrap();
+    // Count the writes of a publish up to and including the flip.
+    let probe = MemoryKv::new();
+    block_on(commit::publish(&probe, &bundle_bytes(300, 290, "run-b"), now(1))).unwrap();
+    let up_to_flip = probe.writes() - 1; // everything but the history write (no garbage yet)
+    kv.fail_writes_after(up_to_flip);
+    let second = block_on(commit::publish(
+        &kv,
+        &bundle_bytes(300, 290, "run-b"),
+        now(1),
+    ))
+    .expect("the flip succeeded, so the publish did");
+    assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
+    assert!(second.warnings[0].contains("history"), "{:?}", second.warnings);
+    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!(
+        (version.as_str(), body["model_run_id"].as_str()),
+        (second.version.as_str(), Some("run-b"))
+    );
+    // Rollback still finds the previous version without the history entry.
+    kv.heal_writes();
+    let back = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(back.version, first.version);
+}
