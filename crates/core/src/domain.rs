@@ -24,6 +24,22 @@ impl Score {
     }
 }
 
+/// Post-match statistics (home, away) that football-data publishes for the
+/// top divisions. Facts after the whistle, like the score: a feature may use
+/// a team's earlier matches' statistics, never those of the match itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatchStats {
+    pub shots: Option<[u16; 2]>,
+    pub shots_on_target: Option<[u16; 2]>,
+    pub corners: Option<[u16; 2]>,
+}
+
+impl MatchStats {
+    pub fn is_empty(&self) -> bool {
+        self.shots.is_none() && self.shots_on_target.is_none() && self.corners.is_none()
+    }
+}
+
 /// One match of a league season, played or not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {

@@ -47,6 +47,8 @@ pub struct FeatureSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardParams {
     pub windows: Vec<usize>,
+    #[serde(default)]
+    pub shot_windows: Vec<usize>,
     pub elo: EloParams,
     pub pi: PiParams,
     pub dixon_coles: DixonColesParams,

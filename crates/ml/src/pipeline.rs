@@ -19,7 +19,7 @@ use crate::cv::{CvConfig, cross_validate, season_folds, trainable};
 use crate::features::dixon_coles::DixonColesParams;
 use crate::features::elo::EloParams;
 use crate::features::pi_rating::PiParams;
-use crate::features::{FeatureConfig, FeatureTable, build_features, default_leagues};
+use crate::features::{FeatureConfig, FeatureTable, StatsById, build_features, default_leagues};
 use crate::linear::LogitParams;
 use crate::metrics::{Scores, argmax, evaluate};
 use crate::models::gbdt::GbdtParams;
@@ -117,6 +117,9 @@ pub struct PipelineConfig {
     pub dixon_coles: DixonColesParams,
     /// Leagues with an indicator column.
     pub leagues: Vec<String>,
+    /// Shot-form windows (empty: no shot features).
+    #[serde(default)]
+    pub shot_windows: Vec<usize>,
     /// Temporal CV of the candidates (on the training split).
     pub cv: CvConfig,
     /// Compared by CV log-loss; the chosen one is trained and exported.
@@ -142,6 +145,7 @@ impl Default for PipelineConfig {
             pi: tuned_pi(),
             dixon_coles: tuned_dixon_coles(),
             leagues: default_leagues(),
+            shot_windows: vec![10],
             cv: CvConfig::default(),
             candidates: default_candidates(),
             selection: SelectionRule::default(),
@@ -162,6 +166,7 @@ impl PipelineConfig {
             pi: self.pi,
             dixon_coles: self.dixon_coles,
             leagues: self.leagues.clone(),
+            shot_windows: self.shot_windows.clone(),
         }
     }
 
@@ -171,6 +176,7 @@ impl PipelineConfig {
         self.pi = f.pi;
         self.dixon_coles = f.dixon_coles;
         self.leagues = f.leagues.clone();
+        self.shot_windows = f.shot_windows.clone();
     }
 
     /// The parameters that shape the model, as hashed into the run id.
@@ -251,10 +257,12 @@ pub struct PipelineOutput {
     pub config: PipelineConfig,
 }
 
-/// Run the pipeline on `matches` (any order; ids unique) and their `odds`.
+/// Run the pipeline on `matches` (any order; ids unique), their `odds` and
+/// post-match `stats` (for the shot features; may be empty).
 pub fn run(
     matches: &[Match],
     odds: &[OddsQuote],
+    stats: &StatsById,
     config: &PipelineConfig,
     progress: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<PipelineOutput> {
@@ -327,7 +335,7 @@ pub fn run(
     }
 
     let t = Instant::now();
-    let features = build_features(matches, config.as_of, &config.feature_config())?;
+    let features = build_features(matches, stats, config.as_of, &config.feature_config())?;
     done(
         Stage::Features,
         t,
@@ -657,6 +665,7 @@ fn build_card(
         class_labels: CLASS_LABELS.iter().map(|s| s.to_string()).collect(),
         params: CardParams {
             windows: config.windows.clone(),
+            shot_windows: config.shot_windows.clone(),
             elo: config.elo,
             pi: config.pi,
             dixon_coles: config.dixon_coles,

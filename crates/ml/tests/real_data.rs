@@ -27,12 +27,13 @@ fn baseline_beats_the_naive_forecast_on_real_data() {
     store.ingest_football_data(&dir, |_| {}).unwrap();
     let matches = store.matches().unwrap();
     let odds = store.odds().unwrap();
+    let stats = store.match_stats().unwrap();
     let load_time = t.elapsed();
     assert!(matches.len() > 60_000, "{} matches", matches.len());
 
     let config = PipelineConfig::default();
     let t = Instant::now();
-    let out = pipeline::run(&matches, &odds, &config, &mut |e| {
+    let out = pipeline::run(&matches, &odds, &stats, &config, &mut |e| {
         eprintln!(
             "  [{:>8}] {:>7.3}s {}",
             e.stage.as_str(),

@@ -32,6 +32,11 @@ pub(crate) struct Columns {
     pub result: Option<usize>,
     /// Only the triples whose three columns all exist.
     pub odds: Vec<OddsFields>,
+    /// (home, away) columns of the shots, shots on target and corners,
+    /// where the file has both.
+    pub shots: Option<[usize; 2]>,
+    pub shots_on_target: Option<[usize; 2]>,
+    pub corners: Option<[usize; 2]>,
 }
 
 impl Columns {
@@ -49,6 +54,7 @@ impl Columns {
                 .copied()
                 .ok_or(FileError::MissingColumn(name))
         };
+        let pair = |home: &str, away: &str| Some([*position.get(home)?, *position.get(away)?]);
         let odds = odds_columns()
             .filter_map(|triple| {
                 let [h, d, a] = &triple.columns;
@@ -74,6 +80,9 @@ impl Columns {
             time: position.get("Time").copied(),
             result: position.get("FTR").copied(),
             odds,
+            shots: pair("HS", "AS"),
+            shots_on_target: pair("HST", "AST"),
+            corners: pair("HC", "AC"),
         })
     }
 }

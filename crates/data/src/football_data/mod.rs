@@ -15,7 +15,7 @@ use std::collections::hash_map::Entry;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
-use matchday_core::domain::{Match, OddsQuote};
+use matchday_core::domain::{Match, MatchStats, OddsQuote};
 
 pub use decode::SourceEncoding;
 pub use row::RowError;
@@ -122,6 +122,7 @@ pub struct ParsedMatch {
     pub line: u64,
     pub record: Match,
     pub odds: Vec<OddsQuote>,
+    pub stats: MatchStats,
 }
 
 /// Everything read from one file, in file order (not sorted by date: a few
@@ -209,6 +210,7 @@ pub fn parse(bytes: &[u8], source: &Source) -> Result<ParsedFile, FileError> {
                     line,
                     record: outcome.record,
                     odds: outcome.odds,
+                    stats: outcome.stats,
                 });
             }
             Err(err) => parsed.rejects.push(reject(line, err.to_string())),

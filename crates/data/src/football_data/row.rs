@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveTime};
 use csv::StringRecord;
-use matchday_core::domain::{Match, OddsQuote, Score};
+use matchday_core::domain::{Match, MatchStats, OddsQuote, Score};
 use matchday_core::{ids, leagues};
 use thiserror::Error;
 
@@ -46,6 +46,10 @@ pub enum RowError {
 pub(crate) struct RowOutcome {
     pub record: Match,
     pub odds: Vec<OddsQuote>,
+    /// Shots, shots on target, corners; empty for files without them. A
+    /// count that is blank or not a whole number leaves that pair unknown
+    /// (the match itself is still good).
+    pub stats: MatchStats,
     /// Triples with prices filled in that are unusable (a blank among them, a
     /// price that isn't a number or is ≤ 1.0, a negative overround).
     pub invalid_odds: usize,
@@ -108,9 +112,23 @@ pub(crate) fn parse_row(
         score,
     };
     let (odds, invalid_odds) = parse_odds(record.id, cols, &field);
+    let stats = if record.score.is_some() {
+        let pair = |at: Option<[usize; 2]>| {
+            let [h, a] = at?;
+            Some([parse_count(field(h))?, parse_count(field(a))?])
+        };
+        MatchStats {
+            shots: pair(cols.shots),
+            shots_on_target: pair(cols.shots_on_target),
+            corners: pair(cols.corners),
+        }
+    } else {
+        MatchStats::default()
+    };
     Ok(RowOutcome {
         record,
         odds,
+        stats,
         invalid_odds,
     })
 }
@@ -168,6 +186,13 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
 /// `HH:MM`, UK local time.
 pub(crate) fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
+/// A match statistic: a whole, non-negative count (maybe written `12.0`).
+fn parse_count(text: &str) -> Option<u16> {
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&value))
+        .then_some(value as u16)
 }
 
 /// Both blank: not played (yet). Goals may be written `3.0`, but must be whole.

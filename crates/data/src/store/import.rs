@@ -3,7 +3,7 @@
 //! bookmaker, kind): new prices replace the stored ones and count as updated.
 
 use chrono::{SecondsFormat, Utc};
-use matchday_core::domain::{OddsQuote, Score};
+use matchday_core::domain::{MatchStats, OddsQuote, Score};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::Store;
@@ -108,6 +108,7 @@ impl ImportBatch<'_> {
                         &mut report.updated,
                     ];
                     count(outcome, counters);
+                    write_stats(&savepoint, row.record.id, &row.stats)?;
                     for quote in &row.odds {
                         let outcome = write_odds(&savepoint, quote, import_id)?;
                         let counters = [
@@ -330,4 +331,28 @@ fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Ou
         import_id
     ])?;
     Ok(Outcome::Updated)
+}
+
+/// Upserts a played match's statistics (the latest file wins, like scores).
+fn write_stats(conn: &Connection, match_id: i64, stats: &MatchStats) -> Result<(), DataError> {
+    if stats.is_empty() {
+        return Ok(());
+    }
+    let side = |pair: Option<[u16; 2]>, i: usize| pair.map(|p| p[i]);
+    conn.prepare_cached(
+        "INSERT INTO match_stats (match_id, home_shots, away_shots, home_on_target, \
+         away_on_target, home_corners, away_corners) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT(match_id) DO UPDATE SET home_shots = ?2, away_shots = ?3, \
+         home_on_target = ?4, away_on_target = ?5, home_corners = ?6, away_corners = ?7",
+    )?
+    .execute(params![
+        match_id,
+        side(stats.shots, 0),
+        side(stats.shots, 1),
+        side(stats.shots_on_target, 0),
+        side(stats.shots_on_target, 1),
+        side(stats.corners, 0),
+        side(stats.corners, 1),
+    ])?;
+    Ok(())
 }

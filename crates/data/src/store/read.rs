@@ -1,9 +1,9 @@
 //! Queries. Results come back sorted, whatever order the files had.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use matchday_core::domain::{Match, OddsKind, OddsQuote, Score};
+use matchday_core::domain::{Match, MatchStats, OddsKind, OddsQuote, Score};
 use rusqlite::{OptionalExtension, Params, Row, Statement, params};
 
 use super::{KICKOFF_FORMAT, Store};
@@ -71,6 +71,37 @@ impl Store {
         let sql =
             format!("SELECT {ODDS_COLUMNS} FROM odds ORDER BY match_id, bookmaker, {KIND_ORDER}");
         collect(&mut self.conn.prepare(&sql)?, [], quote_from_row)
+    }
+
+    /// Post-match statistics by match id (played top-division matches).
+    pub fn match_stats(&self) -> Result<HashMap<i64, MatchStats>, DataError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT match_id, home_shots, away_shots, home_on_target, away_on_target, \
+             home_corners, away_corners FROM match_stats",
+        )?;
+        let rows = collect(&mut stmt, [], |row| {
+            let pair = |h: usize, a: usize| -> Result<Option<[u16; 2]>, DataError> {
+                let count = |v: Option<i64>| {
+                    v.map(|v| {
+                        u16::try_from(v).map_err(|_| DataError::CorruptStore(format!("stat {v}")))
+                    })
+                    .transpose()
+                };
+                Ok(match (count(row.get(h)?)?, count(row.get(a)?)?) {
+                    (Some(h), Some(a)) => Some([h, a]),
+                    _ => None,
+                })
+            };
+            Ok((
+                row.get::<_, i64>(0)?,
+                MatchStats {
+                    shots: pair(1, 2)?,
+                    shots_on_target: pair(3, 4)?,
+                    corners: pair(5, 6)?,
+                },
+            ))
+        })?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The odds quotes of one match, sorted by (bookmaker, kind).

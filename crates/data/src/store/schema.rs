@@ -6,7 +6,21 @@ use rusqlite::Connection;
 use crate::error::DataError;
 
 /// Bumped on every incompatible change; kept in SQLite's `user_version`.
-pub(super) const SCHEMA_VERSION: i32 = 1;
+pub(super) const SCHEMA_VERSION: i32 = 2;
+
+const STATS_SCHEMA: &str = "
+-- Post-match statistics (top divisions only), one row per played match
+-- that has any; NULL where the file lacks that pair. Added in version 2.
+CREATE TABLE IF NOT EXISTS match_stats (
+    match_id        INTEGER PRIMARY KEY REFERENCES matches(id),
+    home_shots      INTEGER,
+    away_shots      INTEGER,
+    home_on_target  INTEGER,
+    away_on_target  INTEGER,
+    home_corners    INTEGER,
+    away_corners    INTEGER
+) WITHOUT ROWID;
+";
 
 const SCHEMA: &str = "
 -- One row per import of one file: a log, so a re-import adds a row too.
@@ -70,6 +84,16 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), DataError> {
         0 => {
             let tx = conn.unchecked_transaction()?;
             tx.execute_batch(SCHEMA)?;
+            tx.execute_batch(STATS_SCHEMA)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
+            Ok(())
+        }
+        // Version 1 had no statistics: add the table; the next ingest of
+        // the same files fills it (rows are re-read, matches unchanged).
+        1 => {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(STATS_SCHEMA)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
             Ok(())

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::{self, ImpliedMethod};
 use crate::cv::{CvConfig, cross_validate, season_folds, trainable};
-use crate::features::{FeatureConfig, build_features};
+use crate::features::{FeatureConfig, StatsById, build_features};
 use crate::linear::LogitParams;
 use crate::metrics::{Scores, evaluate};
 use crate::models::{FeatureSet, ModelSpec};
@@ -182,6 +182,7 @@ pub type Progress<'a> = dyn FnMut(&str, &str, Option<(usize, usize)>) + 'a;
 pub fn run(
     matches: &[Match],
     odds: &[OddsQuote],
+    stats: &StatsById,
     config: &EvaluateConfig,
     progress: &mut Progress<'_>,
 ) -> Result<EvaluationReport> {
@@ -237,7 +238,7 @@ pub fn run(
     }
 
     let t = Instant::now();
-    let table = build_features(matches, as_of, &features_config)?;
+    let table = build_features(matches, stats, as_of, &features_config)?;
     timings.push(("features".to_string(), t.elapsed().as_secs_f64()));
     progress(
         "features",
@@ -602,9 +603,13 @@ mod tests {
             ..EvaluateConfig::default()
         };
         let mut stages = Vec::new();
-        let report = run(&data.matches, &data.odds, &config, &mut |s, _, _| {
-            stages.push(s.to_string())
-        })
+        let report = run(
+            &data.matches,
+            &data.odds,
+            &StatsById::new(),
+            &config,
+            &mut |s, _, _| stages.push(s.to_string()),
+        )
         .unwrap();
         assert_eq!(report.test_seasons, ["2020-2021", "2021-2022"]);
         assert_eq!(report.cv_seasons, ["2018-2019", "2019-2020"]);

@@ -12,11 +12,12 @@ pub mod elo;
 pub mod membership;
 pub mod pi_rating;
 pub mod rolling;
+pub mod shots;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use matchday_core::domain::Match;
+use matchday_core::domain::{Match, MatchStats};
 use serde::{Deserialize, Serialize};
 
 use crate::split::visible_score;
@@ -26,6 +27,10 @@ use elo::{EloParams, EloRatings, PlayedMatch};
 use membership::{Arrival, arrival};
 use pi_rating::{PiParams, PiRatings};
 use rolling::{STATS, TeamForm, TeamResult};
+use shots::{SHOT_STATS, ShotForm, TeamShots};
+
+/// Post-match statistics by match id (see [`shots`]); may be empty.
+pub type StatsById = HashMap<i64, MatchStats>;
 
 /// Rest days are capped here: beyond a fortnight (international breaks,
 /// the summer) more rest says nothing more.
@@ -55,6 +60,9 @@ pub struct FeatureConfig {
     /// League codes with an indicator column (`league_E0`, ...).
     #[serde(default = "default_leagues")]
     pub leagues: Vec<String>,
+    /// Shot-form windows (matches with statistics); empty = no shot block.
+    #[serde(default)]
+    pub shot_windows: Vec<usize>,
 }
 
 impl Default for FeatureConfig {
@@ -65,6 +73,7 @@ impl Default for FeatureConfig {
             pi: PiParams::default(),
             dixon_coles: DixonColesParams::default(),
             leagues: default_leagues(),
+            shot_windows: Vec::new(),
         }
     }
 }
@@ -96,7 +105,7 @@ impl FeatureConfig {
     /// stats as home-minus-away differences; `diff_elo`; the pi-rating
     /// difference and expected goal difference; the Dixon-Coles block
     /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
-    /// per league.
+    /// per league; then, per shot window, the [`SHOT_STATS`] differences.
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
@@ -109,6 +118,11 @@ impl FeatureConfig {
         names.extend(DC_COLUMNS.iter().map(|s| s.to_string()));
         names.extend(CONTEXT_COLUMNS.iter().map(|s| s.to_string()));
         names.extend(self.leagues.iter().map(|l| format!("league_{l}")));
+        names.extend(
+            self.shot_windows
+                .iter()
+                .flat_map(|w| SHOT_STATS.iter().map(move |s| format!("shot_diff_{s}_{w}"))),
+        );
         names
     }
 
@@ -120,6 +134,15 @@ impl FeatureConfig {
             return Err(MlError::InvalidConfig(format!(
                 "windows must be distinct positive sizes, got {:?}",
                 self.windows
+            )));
+        }
+        let mut shot = self.shot_windows.clone();
+        shot.sort_unstable();
+        shot.dedup();
+        if shot.len() != self.shot_windows.len() || shot.first() == Some(&0) {
+            return Err(MlError::InvalidConfig(format!(
+                "shot windows must be distinct positive sizes, got {:?}",
+                self.shot_windows
             )));
         }
         let mut leagues = self.leagues.clone();
@@ -196,15 +219,20 @@ fn season_arrival(
 /// Build features for every match (history and future), rows in input order.
 ///
 /// The input need not be sorted: rows are computed in kick-off order and
-/// written back at each match's input position.
+/// written back at each match's input position. `stats` feeds the shot block
+/// (a match's statistics count only once its result is visible at `as_of`).
 pub fn build_features(
     matches: &[Match],
+    stats: &StatsById,
     as_of: DateTime<Utc>,
     config: &FeatureConfig,
 ) -> Result<FeatureTable> {
     config.validate()?;
     let names = config.feature_names();
     let max_window = *config.windows.iter().max().expect("validated non-empty");
+    let max_shot_window = config.shot_windows.iter().copied().max().unwrap_or(0);
+    let mut shot_form: HashMap<&str, ShotForm> = HashMap::new();
+    let mut shot_rows = vec![Vec::new(); matches.len()];
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff); // stable: ties keep input order
 
@@ -223,6 +251,7 @@ pub fn build_features(
         for &i in group {
             let m = &matches[i];
             head[i] = rating_row(m, &form, &elo, &pi, config);
+            shot_rows[i] = shot_row(m, &shot_form, &config.shot_windows);
             let (home_now, home_season) = season_arrival(&known, &m.home_team, m);
             let (away_now, away_season) = season_arrival(&known, &m.away_team, m);
             arrivals[i] = [home_now, away_now];
@@ -256,6 +285,14 @@ pub fn build_features(
             let Some(score) = visible_score(m, as_of) else {
                 continue;
             };
+            if let Some(s) = stats.get(&m.id).filter(|_| max_shot_window > 0) {
+                for (side, team) in [&m.home_team, &m.away_team].into_iter().enumerate() {
+                    shot_form
+                        .entry(team)
+                        .or_insert_with(|| ShotForm::new(max_shot_window))
+                        .push(TeamShots::new(s, side));
+                }
+            }
             let [home_season, away_season] = season_arrivals[i];
             for (team, gf, ga, season_arrival) in [
                 (m.home_team.as_str(), score.home, score.away, home_season),
@@ -300,6 +337,7 @@ pub fn build_features(
                     .iter()
                     .map(|l| f64::from(u8::from(*l == m.league))),
             );
+            row.extend_from_slice(&shot_rows[i]);
             row
         })
         .collect();
@@ -345,6 +383,22 @@ fn rating_row(
         row.extend([f64::NAN; 3]);
     }
     row
+}
+
+/// Shot-form differences (home − away) of one match, per window.
+fn shot_row(m: &Match, form: &HashMap<&str, ShotForm>, windows: &[usize]) -> Vec<f64> {
+    let home = form.get(m.home_team.as_str());
+    let away = form.get(m.away_team.as_str());
+    windows
+        .iter()
+        .flat_map(|&w| {
+            let (h, a) = match (home, away) {
+                (Some(h), Some(a)) => (h.means(w), a.means(w)),
+                _ => ([f64::NAN; 6], [f64::NAN; 6]),
+            };
+            (0..SHOT_STATS.len()).map(move |k| h[k] - a[k])
+        })
+        .collect()
 }
 
 fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {

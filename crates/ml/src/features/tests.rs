@@ -1,5 +1,5 @@
 use chrono::{Duration, TimeZone};
-use matchday_core::domain::Score;
+use matchday_core::domain::{MatchStats, Score};
 
 use super::*;
 use crate::synthetic::{SyntheticConfig, generate};
@@ -77,7 +77,7 @@ fn bad_windows_are_rejected() {
             ..FeatureConfig::default()
         };
         assert!(matches!(
-            build_features(&[], far_future(), &config),
+            build_features(&[], &StatsById::new(), far_future(), &config),
             Err(MlError::InvalidConfig(_))
         ));
     }
@@ -95,7 +95,7 @@ fn hand_computed_rows() {
         elo: elo_plain_k20(),
         ..FeatureConfig::default()
     };
-    let t = build_features(&matches, far_future(), &config).unwrap();
+    let t = build_features(&matches, &StatsById::new(), far_future(), &config).unwrap();
     let col = |name: &str| t.column(name).unwrap();
     // No previous match for anyone: every result-based column is unknown, never 0.
     assert!(result_columns(&t).iter().all(|&c| t.rows[0][c].is_nan()));
@@ -142,7 +142,13 @@ fn matches_at_the_same_kickoff_do_not_see_each_other() {
         game(1, "A", "B", Some((5, 0))),
         game(1, "A", "C", Some((0, 5))),
     ];
-    let t = build_features(&matches, far_future(), &FeatureConfig::default()).unwrap();
+    let t = build_features(
+        &matches,
+        &StatsById::new(),
+        far_future(),
+        &FeatureConfig::default(),
+    )
+    .unwrap();
     for row in &t.rows {
         assert!(result_columns(&t).iter().all(|&c| row[c].is_nan()));
     }
@@ -155,10 +161,10 @@ fn input_order_does_not_matter() {
         windows: vec![3, 5],
         ..FeatureConfig::default()
     };
-    let sorted = build_features(&data.matches, far_future(), &config).unwrap();
+    let sorted = build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
     let mut shuffled = data.matches.clone();
     shuffled.reverse();
-    let t = build_features(&shuffled, far_future(), &config).unwrap();
+    let t = build_features(&shuffled, &StatsById::new(), far_future(), &config).unwrap();
     let n = shuffled.len();
     for i in 0..n {
         assert_eq!(t.match_ids[i], sorted.match_ids[n - 1 - i]);
@@ -173,7 +179,7 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
         windows: vec![2, 5],
         ..FeatureConfig::default()
     };
-    let base = build_features(&data.matches, far_future(), &config).unwrap();
+    let base = build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
     for k in [0, 37, 100, data.matches.len() / 2, data.matches.len() - 1] {
         let mut perturbed = data.matches.clone();
         let s = perturbed[k].score.unwrap();
@@ -182,7 +188,7 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
             home: s.away + 3,
             away: s.home,
         });
-        let t = build_features(&perturbed, far_future(), &config).unwrap();
+        let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
         let cutoff = data.matches[k].kickoff;
         let mut changed_later = false;
         for (i, m) in data.matches.iter().enumerate() {
@@ -205,23 +211,94 @@ fn as_of_hides_future_results() {
     let config = FeatureConfig::default();
     let as_of = data.matches[data.matches.len() / 2].kickoff + Duration::hours(1);
 
-    let with_scores = build_features(&data.matches, as_of, &config).unwrap();
+    let with_scores = build_features(&data.matches, &StatsById::new(), as_of, &config).unwrap();
     let mut blanked = data.matches.clone();
     for m in &mut blanked {
         if m.kickoff > as_of {
             m.score = None;
         }
     }
-    let without = build_features(&blanked, far_future(), &config).unwrap();
+    let without = build_features(&blanked, &StatsById::new(), far_future(), &config).unwrap();
     assert_eq!(with_scores.match_ids, without.match_ids);
     for (a, b) in with_scores.rows.iter().zip(&without.rows) {
         assert!(same_bits(a, b));
     }
     // Sanity: seeing those results would have changed some future rows.
-    let all_known = build_features(&data.matches, far_future(), &config).unwrap();
+    let all_known =
+        build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
     let differs =
         data.matches.iter().enumerate().any(|(i, m)| {
             m.kickoff > as_of && !same_bits(&all_known.rows[i], &with_scores.rows[i])
         });
     assert!(differs);
+}
+
+/// Synthetic statistics for every played match, derived from its id and goals.
+fn synthetic_stats(matches: &[Match]) -> StatsById {
+    matches
+        .iter()
+        .filter_map(|m| {
+            let s = m.score?;
+            let noise = (m.id.rem_euclid(7)) as u16;
+            let (h, a) = (u16::from(s.home), u16::from(s.away));
+            Some((
+                m.id,
+                MatchStats {
+                    shots: Some([8 + 2 * h + noise, 8 + 2 * a]),
+                    shots_on_target: Some([2 + h, 2 + a + noise % 3]),
+                    corners: noise.is_multiple_of(2).then_some([4 + noise, 5]),
+                },
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn shot_block_uses_only_earlier_matches_statistics() {
+    let data = generate(&SyntheticConfig::default());
+    let config = FeatureConfig {
+        shot_windows: vec![3, 10],
+        ..FeatureConfig::default()
+    };
+    let stats = synthetic_stats(&data.matches);
+    let base = build_features(&data.matches, &stats, far_future(), &config).unwrap();
+    let first_shot = base.column("shot_diff_shots_for_3").unwrap();
+    assert_eq!(base.names.len() - first_shot, 12);
+    assert!(base.rows.iter().any(|r| r[first_shot].is_finite()));
+    for k in [0, 41, data.matches.len() / 2, data.matches.len() - 1] {
+        let mut perturbed = stats.clone();
+        let s = perturbed.get_mut(&data.matches[k].id).unwrap();
+        s.shots = Some([40, 0]);
+        s.corners = None;
+        let t = build_features(&data.matches, &perturbed, far_future(), &config).unwrap();
+        let cutoff = data.matches[k].kickoff;
+        let mut changed_later = false;
+        for (i, m) in data.matches.iter().enumerate() {
+            if m.kickoff <= cutoff {
+                assert!(same_bits(&t.rows[i], &base.rows[i]), "row {i} leaked {k}");
+            } else if !same_bits(&t.rows[i], &base.rows[i]) {
+                changed_later = true;
+            }
+        }
+        assert!(
+            changed_later || k == data.matches.len() - 1,
+            "perturbing {k} had no effect"
+        );
+    }
+    // Statistics of a match whose result is not visible yet are not used.
+    let as_of = data.matches[data.matches.len() / 2].kickoff + Duration::hours(1);
+    let hidden = build_features(&data.matches, &stats, as_of, &config).unwrap();
+    let visible_only: StatsById = stats
+        .iter()
+        .filter(|(id, _)| {
+            data.matches
+                .iter()
+                .any(|m| m.id == **id && m.kickoff <= as_of)
+        })
+        .map(|(id, s)| (*id, *s))
+        .collect();
+    let same = build_features(&data.matches, &visible_only, as_of, &config).unwrap();
+    for (a, b) in hidden.rows.iter().zip(&same.rows) {
+        assert!(same_bits(a, b));
+    }
 }

@@ -31,13 +31,19 @@ fn runs_end_to_end_on_a_synthetic_league() {
     let config = config(&data);
     let mut events = Vec::new();
     let mut ticks = 0;
-    let out = run(&data.matches, &data.odds, &config, &mut |e| {
-        if e.step.is_some() {
-            ticks += 1;
-        } else {
-            events.push(e.stage)
-        }
-    })
+    let out = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config,
+        &mut |e| {
+            if e.step.is_some() {
+                ticks += 1;
+            } else {
+                events.push(e.stage)
+            }
+        },
+    )
     .unwrap();
     assert_eq!(ticks, 2 * 2, "one tick per candidate and fold");
     assert_eq!(
@@ -93,8 +99,22 @@ fn runs_end_to_end_on_a_synthetic_league() {
 fn same_inputs_same_outputs() {
     let data = league();
     let config = config(&data);
-    let a = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
-    let b = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
+    let a = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
+    let b = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(a.predictions, b.predictions);
     assert_eq!(a.onnx_bytes, b.onnx_bytes);
     assert_eq!(a.card, b.card);
@@ -102,23 +122,41 @@ fn same_inputs_same_outputs() {
         windows: vec![3, 5],
         ..config
     };
-    let c = run(&data.matches, &data.odds, &other, &mut |_| {}).unwrap();
+    let c = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &other,
+        &mut |_| {},
+    )
+    .unwrap();
     assert_ne!(c.card.run_id, a.card.run_id);
-    assert_eq!(c.features.names.len(), 35);
+    assert_eq!(
+        c.features.names.len(),
+        35 + 6,
+        "2 × 5 rolling, 25 others, 6 shot-form"
+    );
 }
 
 #[test]
 fn future_results_do_not_change_the_run() {
     let data = league();
     let config = config(&data);
-    let a = run(&data.matches, &data.odds, &config, &mut |_| {}).unwrap();
+    let a = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
     let mut hidden = data.matches.clone();
     for m in &mut hidden {
         if m.kickoff > config.as_of {
             m.score = None;
         }
     }
-    let b = run(&hidden, &data.odds, &config, &mut |_| {}).unwrap();
+    let b = run(&hidden, &data.odds, &StatsById::new(), &config, &mut |_| {}).unwrap();
     assert_eq!(a.predictions, b.predictions);
     assert_eq!(a.card.run_id, b.card.run_id);
 }
@@ -127,7 +165,14 @@ fn future_results_do_not_change_the_run() {
 fn onnx_file_reproduces_the_predictions() {
     use tract_onnx::prelude::*;
     let data = league();
-    let out = run(&data.matches, &data.odds, &config(&data), &mut |_| {}).unwrap();
+    let out = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config(&data),
+        &mut |_| {},
+    )
+    .unwrap();
     let model = tract_onnx::onnx()
         .model_for_read(&mut &out.onnx_bytes[..])
         .unwrap()
@@ -163,7 +208,13 @@ fn empty_training_split_is_an_error() {
         ..PipelineConfig::default()
     };
     assert!(matches!(
-        run(&data.matches, &data.odds, &config, &mut |_| {}),
+        run(
+            &data.matches,
+            &data.odds,
+            &StatsById::new(),
+            &config,
+            &mut |_| {}
+        ),
         Err(MlError::EmptyTrainingSet(_))
     ));
 }

@@ -68,7 +68,7 @@ fn serving_cost(a: &evaluate::CandidateArtifact) -> Result<ServingCost> {
 pub fn evaluate(data_dir: &Path, args: &EvaluateArgs) -> Result<()> {
     let store = Store::open(data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    let (matches, odds) = (store.matches()?, store.odds()?);
+    let (matches, odds, stats) = (store.matches()?, store.odds()?, store.match_stats()?);
     if matches.is_empty() {
         bail!(
             "the store in {} is empty: run `matchday ingest football-data <dir>` first",
@@ -95,17 +95,23 @@ pub fn evaluate(data_dir: &Path, args: &EvaluateArgs) -> Result<()> {
         .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let mut report = evaluate::run(&matches, &odds, &config, &mut |stage, line, step| {
-        bar.set_prefix(stage.to_string());
-        if let Some((done, total)) = step {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-        bar.set_message(line.to_string());
-        if step.is_none() {
-            bar.println(format!("  {stage:<12} {line}"));
-        }
-    })?;
+    let mut report = evaluate::run(
+        &matches,
+        &odds,
+        &stats,
+        &config,
+        &mut |stage, line, step| {
+            bar.set_prefix(stage.to_string());
+            if let Some((done, total)) = step {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+            bar.set_message(line.to_string());
+            if step.is_none() {
+                bar.println(format!("  {stage:<12} {line}"));
+            }
+        },
+    )?;
     bar.set_prefix("serving");
     bar.set_length(report.artifacts.len() as u64);
     let t = Instant::now();

@@ -107,10 +107,15 @@ fn summary(m: &Match, as_of: DateTime<Utc>) -> Option<MatchSummary> {
 pub fn features(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     let config = args.config()?;
     let work = WorkDir::new(data_dir)?;
-    let matches = open_store(data_dir)?.matches()?;
+    let store = open_store(data_dir)?;
+    let (matches, stats) = (store.matches()?, store.match_stats()?);
     let spinner = progress::spinner("features");
-    let table =
-        matchday_ml::features::build_features(&matches, config.as_of, &config.feature_config())?;
+    let table = matchday_ml::features::build_features(
+        &matches,
+        &stats,
+        config.as_of,
+        &config.feature_config(),
+    )?;
     let summaries: Vec<MatchSummary> = matches
         .iter()
         .filter_map(|m| summary(m, config.as_of))
@@ -162,9 +167,9 @@ pub fn train(data_dir: &Path) -> Result<()> {
     let work = WorkDir::new(data_dir)?;
     let config = load_config(&work)?;
     let store = open_store(data_dir)?;
-    let (matches, odds) = (store.matches()?, store.odds()?);
+    let (matches, odds, stats) = (store.matches()?, store.odds()?, store.match_stats()?);
     let spinner = progress::spinner("train");
-    let output = pipeline::run(&matches, &odds, &config, &mut |event| {
+    let output = pipeline::run(&matches, &odds, &stats, &config, &mut |event| {
         spinner.println(format!(
             "  {:<9} {:>7.3}s  {}",
             event.stage.as_str(),
