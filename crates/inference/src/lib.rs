@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use thiserror::Error;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+use tract_onnx::tract_hir::internal::DimLike;
 
 #[derive(Debug, Error)]
 pub enum InferenceError {
@@ -76,6 +78,13 @@ pub fn load(
         .map(|o| model.node(o.node).name.clone())
         .collect();
     let inputs = if input_names.len() == 1 {
+        if let Some(declared) = declared_width(&model)?
+            && declared != width
+        {
+            return Err(InferenceError::Inputs(format!(
+                "the graph takes {declared} features per row, the card lists {width}"
+            )));
+        }
         model
             .set_input_fact(0, f32::fact([batch, width]).into())
             .map_err(load_err)?;
@@ -118,6 +127,18 @@ pub fn load(
         width,
         batch,
     })
+}
+
+/// The feature count a `[N, F]` graph input declares, when it declares one.
+/// Checked before tract sees the card's width, so a mismatch is reported as
+/// such rather than as a shape error deep in the graph.
+fn declared_width(model: &InferenceModel) -> Result<Option<usize>, InferenceError> {
+    let fact = model.input_fact(0).map_err(load_err)?;
+    Ok(fact
+        .shape
+        .dim(1)
+        .and_then(|d| d.concretize())
+        .and_then(|d| d.to_usize().ok()))
 }
 
 /// The output holding probabilities: named `probabilities` if there is one

@@ -38,12 +38,18 @@ enum Command {
     Evaluate(commands::evaluate::EvaluateArgs),
     /// features → train → predict in one go.
     Pipeline(commands::pipeline::PipelineArgs),
-    /// Upload the work artifacts to a running app as a new data version.
-    Publish(commands::publish::RemoteArgs),
+    /// Upload the work artifacts to a running app as a new data version, then
+    /// the model as the registry's candidate (champion if there is none).
+    Publish(commands::publish::PublishArgs),
     /// Make the previously published data version live again.
     Rollback(commands::publish::RemoteArgs),
     /// List the live and retained data versions of a running app.
     Versions(commands::publish::RemoteArgs),
+    /// The model registry of a running app: publish, list, promote, rollback.
+    Registry {
+        #[command(subcommand)]
+        command: commands::registry::RegistryCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -64,8 +70,9 @@ fn main() -> Result<()> {
         Command::Predict => commands::pipeline::predict(&data),
         Command::Pipeline(args) => commands::pipeline::all(&data, &args),
         Command::Evaluate(args) => commands::evaluate::evaluate(&data, &args),
-        Command::Publish(remote) => commands::publish::publish(&data, &remote),
+        Command::Publish(args) => commands::publish::publish_all(&data, &args),
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),
+        Command::Registry { command } => commands::registry::run(&data, &command),
     }
 }

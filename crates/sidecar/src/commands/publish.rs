@@ -52,22 +52,22 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Sends a request and returns the JSON body of a 2xx, or the server's own
-/// error message.
-fn call(
+/// Sends a request (a body goes with its content type) and returns the JSON
+/// body of a 2xx, or the server's own error message.
+pub(crate) fn call(
     remote: &RemoteArgs,
     method: &str,
     path: &str,
-    body: Option<&[u8]>,
+    body: Option<(&[u8], &str)>,
 ) -> Result<serde_json::Value> {
     let url = remote.url(path);
     let auth = format!("Bearer {}", remote.token()?);
     let agent = agent();
     let response = match (method, body) {
-        ("POST", Some(bytes)) => agent
+        ("POST", Some((bytes, content_type))) => agent
             .post(&url)
             .header("authorization", &auth)
-            .header("content-type", "application/x-tar")
+            .header("content-type", content_type)
             .send(bytes),
         ("POST", None) => agent.post(&url).header("authorization", &auth).send_empty(),
         _ => agent.get(&url).header("authorization", &auth).call(),
@@ -122,6 +122,26 @@ pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
     Ok(Bundle { manifest, files }.pack()?)
 }
 
+#[derive(clap::Args, Clone)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Upload only the data, not the work directory's model.
+    #[arg(long)]
+    pub no_model: bool,
+}
+
+/// Uploads the data version, then (unless `--no-model`) the model that
+/// produced its batch predictions, as the registry's `candidate` (and
+/// `champion` if the app has none yet).
+pub fn publish_all(data_dir: &Path, args: &PublishArgs) -> Result<()> {
+    publish(data_dir, &args.remote)?;
+    if !args.no_model {
+        crate::commands::registry::publish_work_model(data_dir, &args.remote)?;
+    }
+    Ok(())
+}
+
 pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     let spinner = progress::spinner("validate");
     let bytes = bundle(data_dir)?;
@@ -131,7 +151,12 @@ pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     // before reading it, which a client sees as a broken pipe mid-upload.
     call(remote, "GET", "/admin/versions", None)?;
     spinner.set_message(format!("upload {:.1} MB", bytes.len() as f64 / 1e6));
-    let report = call(remote, "POST", "/admin/publish", Some(&bytes));
+    let report = call(
+        remote,
+        "POST",
+        "/admin/publish",
+        Some((&bytes, "application/x-tar")),
+    );
     spinner.finish_and_clear();
     let report = report?;
     println!(

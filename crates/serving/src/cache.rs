@@ -1,0 +1,87 @@
+//! The prediction cache (the seed's Redis cache, now in the key-value store).
+//!
+//! Keys are scoped to the model's registry version, so moving an alias makes
+//! every old entry unreachable at once (no invalidation step):
+//! - `predcache/<model version>/<data version>/<match id>` for
+//!   `GET /predict/{id}`: the data version is in the key too, because a new
+//!   data publish may change a match's features;
+//! - `predcache/<model version>/inline/<match id>/<row hash>` for
+//!   `POST /predict/` with a match id: the hash of the aligned input row
+//!   makes sure a different set of features is never answered from the
+//!   cache. Inline requests without a match id are never cached.
+//!
+//! Spin's key-value store has no expiry, so an entry carries its own
+//! `expires_at` and a reader ignores it once past. An entry is written only
+//! after a miss (a write costs far more than a read on Spin's SQLite store),
+//! and a failed write only costs the next request a miss.
+
+use crate::api::Probabilities;
+use serde::{Deserialize, Serialize};
+
+pub const PREFIX: &str = "predcache/";
+
+pub fn match_key(model_version: u64, data_version: &str, match_id: i64) -> String {
+    format!("{PREFIX}{model_version}/{data_version}/{match_id}")
+}
+
+pub fn inline_key(model_version: u64, match_id: i64, row_hash: u64) -> String {
+    format!("{PREFIX}{model_version}/inline/{match_id}/{row_hash:016x}")
+}
+
+/// The model version of a cache key (for sweeping entries of versions no
+/// alias names any more).
+pub fn model_version_of_key(key: &str) -> Option<u64> {
+    key.strip_prefix(PREFIX)?.split('/').next()?.parse().ok()
+}
+
+/// A cached prediction; the stage label is the request's, not stored (one
+/// version can be champion and challenger at once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Unix seconds after which the entry is ignored.
+    pub expires_at: i64,
+    pub probabilities: Probabilities,
+    pub model_run_id: String,
+    pub features_computed_at: Option<String>,
+}
+
+impl Entry {
+    /// The entry, if `raw` is one and it is still fresh at `now`. A corrupt
+    /// entry is a miss, never an error: the cache is only an optimisation.
+    pub fn fresh(raw: &[u8], now: i64) -> Option<Entry> {
+        serde_json::from_slice::<Entry>(raw)
+            .ok()
+            .filter(|e| now < e.expires_at)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_the_model_version() {
+        assert_eq!(match_key(3, "d1", 42), "predcache/3/d1/42");
+        assert_eq!(model_version_of_key(&match_key(3, "d1", 42)), Some(3));
+        assert_eq!(model_version_of_key(&inline_key(12, -5, 7)), Some(12));
+        assert_ne!(inline_key(1, 5, 1), inline_key(1, 5, 2));
+        assert_eq!(model_version_of_key("data/current"), None);
+    }
+
+    #[test]
+    fn expired_or_corrupt_entries_are_misses() {
+        let entry = Entry {
+            expires_at: 100,
+            probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
+            model_run_id: "r".into(),
+            features_computed_at: None,
+        };
+        assert_eq!(Entry::fresh(&entry.to_json(), 99), Some(entry.clone()));
+        assert_eq!(Entry::fresh(&entry.to_json(), 100), None);
+        assert_eq!(Entry::fresh(b"garbage", 0), None);
+    }
+}

@@ -1,0 +1,622 @@
+//! The `predict` endpoint group: online inference on the model an alias
+//! names, with the prediction cache and async tasks.
+//!
+//! | route | |
+//! |---|---|
+//! | `POST /predict/` | features in the body |
+//! | `GET /predict/{match_id}` | features from the live data version |
+//! | `GET /predict/model/info` | the model's card and registry facts |
+//! | `POST /predict/async/` | a task, run before the 202 (see [`crate::tasks`]) |
+//! | `GET /monitoring/task_status/{task_id}` | a task's final state |
+//!
+//! `?stage=champion|challenger` (default champion) picks the alias. Every
+//! request reads that alias's pointer, so an alias move is seen by the next
+//! request; the model itself is loaded only when this instance has not
+//! loaded that version yet ([`ModelCache`]).
+
+use crate::api::{AsyncAccepted, ModelInfo, PredictResponse, Prediction, Probabilities, TaskState};
+use crate::cache;
+use crate::card::ServingCard;
+use crate::features::{self, InlineRequest};
+use crate::model::{LoadedModel, ModelCache};
+use crate::registry::{self, Alias, AliasPointer, keys};
+use crate::tasks;
+use crate::timing::{TimedKv, Timing};
+use matchday_core::error::ApiError;
+use matchday_core::kv::{KvRead, KvWrite};
+use matchday_core::layout;
+use matchday_core::lookup::live_pointer;
+use matchday_core::query::Query;
+use matchday_core::response::{DATA_VERSION_HEADER, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Largest request body: a feature map of a few dozen numbers is ~2 KB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 3600;
+pub const DEFAULT_TASK_TTL_SECONDS: u64 = 86_400;
+
+/// A request, as the component hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Deployment settings (Spin variables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// 0 turns the prediction cache off (no reads, no writes).
+    pub cache_ttl_seconds: u64,
+    pub task_ttl_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            cache_ttl_seconds: DEFAULT_CACHE_TTL_SECONDS,
+            task_ttl_seconds: DEFAULT_TASK_TTL_SECONDS,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses the variables' text; an error names the bad variable.
+    pub fn parse(cache_ttl: &str, task_ttl: &str) -> Result<Settings, String> {
+        let seconds = |name: &str, raw: &str, min: u64| {
+            raw.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v >= min && *v <= 10 * 365 * 86_400)
+                .ok_or_else(|| {
+                    format!("variable {name} must be a number of seconds ≥ {min}, got `{raw}`")
+                })
+        };
+        Ok(Settings {
+            cache_ttl_seconds: seconds("prediction_cache_ttl_seconds", cache_ttl, 0)?,
+            task_ttl_seconds: seconds("task_ttl_seconds", task_ttl, 1)?,
+        })
+    }
+}
+
+/// The request's time, read once.
+#[derive(Debug, Clone)]
+pub struct Now {
+    pub unix: i64,
+    pub rfc3339: String,
+}
+
+impl Now {
+    pub fn from(time: chrono::DateTime<chrono::Utc>) -> Now {
+        Now {
+            unix: time.timestamp(),
+            rfc3339: time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    Inline,
+    ById(&'a str),
+    ModelInfo,
+    Submit,
+    TaskStatus(&'a str),
+}
+
+fn route(path: &str) -> Option<Route<'_>> {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    match path {
+        "/predict" => Some(Route::Inline),
+        "/predict/model/info" => Some(Route::ModelInfo),
+        "/predict/async" => Some(Route::Submit),
+        _ => {
+            if let Some(id) = path.strip_prefix("/monitoring/task_status/") {
+                return (!id.contains('/')).then_some(Route::TaskStatus(id));
+            }
+            path.strip_prefix("/predict/")
+                .filter(|id| !id.is_empty() && !id.contains('/'))
+                .map(Route::ById)
+        }
+    }
+}
+
+/// Everything a request needs, borrowed for its duration.
+struct Ctx<'a, K> {
+    kv: &'a TimedKv<'a, K>,
+    models: &'a ModelCache,
+    settings: &'a Settings,
+    now: &'a Now,
+    timing: &'a Timing,
+}
+
+/// Serves one request of the group. Never panics on input; every error is
+/// core's JSON error shape; the `server-timing` header splits the time.
+pub async fn handle(
+    request: &Request<'_>,
+    kv: &impl KvWrite,
+    models: &ModelCache,
+    settings: &Settings,
+    now: &Now,
+) -> HttpResponse {
+    let timing = Timing::default();
+    let kv = TimedKv {
+        inner: kv,
+        timing: &timing,
+    };
+    let ctx = Ctx {
+        kv: &kv,
+        models,
+        settings,
+        now,
+        timing: &timing,
+    };
+    serve(request, &ctx)
+        .await
+        .unwrap_or_else(HttpResponse::from)
+        .with_header("server-timing", timing.header())
+}
+
+async fn serve<K: KvWrite>(
+    request: &Request<'_>,
+    ctx: &Ctx<'_, K>,
+) -> Result<HttpResponse, ApiError> {
+    let route = route(request.path).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
+    let allowed = match route {
+        Route::Inline | Route::Submit => "POST",
+        _ => "GET",
+    };
+    if request.method != allowed && !(allowed == "GET" && request.method == "HEAD") {
+        return Err(ApiError::method_not_allowed(allowed));
+    }
+    let query = Query::parse(request.query)?;
+    match route {
+        Route::TaskStatus(id) => task_status(ctx, id).await,
+        Route::Inline => {
+            let stage = stage(&query)?;
+            let parsed = features::parse_inline(request.body)?;
+            Ok(json(&inline(ctx, stage, &parsed).await?))
+        }
+        Route::ById(raw) => {
+            let stage = stage(&query)?;
+            let id = raw.parse::<i64>().map_err(|_| {
+                ApiError::invalid_parameter("match_id", "match_id must be an integer")
+            })?;
+            let (response, data_version) = by_id(ctx, stage, id, true).await?;
+            Ok(json(&response).with_header(DATA_VERSION_HEADER, data_version))
+        }
+        Route::ModelInfo => Ok(json(&model_info(ctx, stage(&query)?).await?)),
+        Route::Submit => submit(ctx, stage(&query)?, request.body).await,
+    }
+}
+
+/// `?stage=champion|challenger`, champion by default.
+fn stage(query: &Query) -> Result<Alias, ApiError> {
+    Ok(query
+        .one_of("stage", &Alias::SERVED)?
+        .and_then(Alias::parse)
+        .unwrap_or(Alias::Champion))
+}
+
+fn json<T: Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::json(serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn store_unavailable(err: impl std::fmt::Display) -> ApiError {
+    eprintln!("predict: {err}");
+    ApiError::unavailable("the data store is unavailable; retry shortly")
+}
+
+fn no_model(stage: Alias) -> ApiError {
+    let mut err = ApiError::unavailable(format!("no model is promoted to {stage} yet"));
+    err.code = "no_model";
+    err
+}
+
+fn inference_failed() -> ApiError {
+    ApiError {
+        status: 500,
+        code: "inference_failed",
+        message: "the model could not produce valid probabilities for these features".into(),
+        fields: Vec::new(),
+        retry_after: None,
+        challenge: None,
+    }
+}
+
+/// The pointer of the alias a request asked for (one read, every request).
+async fn alias_pointer<K: KvRead>(
+    ctx: &Ctx<'_, K>,
+    stage: Alias,
+) -> Result<AliasPointer, ApiError> {
+    registry::read_alias(ctx.kv, stage)
+        .await
+        .map_err(store_unavailable)?
+        .ok_or_else(|| no_model(stage))
+}
+
+/// The loaded model of `version`: this instance's copy, or loaded from the
+/// registry's files now.
+async fn model<K: KvRead>(ctx: &Ctx<'_, K>, version: u64) -> Result<Rc<LoadedModel>, ApiError> {
+    if let Some(model) = ctx.models.get(version) {
+        ctx.timing.model_cache("hit");
+        return Ok(model);
+    }
+    ctx.timing.model_cache("miss");
+    let onnx = ctx
+        .kv
+        .get(&keys::onnx_key(version))
+        .await
+        .map_err(store_unavailable)?;
+    let card = ctx
+        .kv
+        .get(&keys::card_key(version))
+        .await
+        .map_err(store_unavailable)?;
+    let (Some(onnx), Some(card)) = (onnx, card) else {
+        eprintln!("predict: the files of model version {version} are missing");
+        return Err(ApiError::unavailable(
+            "the model is unavailable; retry shortly",
+        ));
+    };
+    let loaded = LoadedModel::load(version, &onnx, &card).map_err(|e| {
+        eprintln!("predict: {e}");
+        ApiError::unavailable("the model is unavailable; retry shortly")
+    })?;
+    ctx.timing.add_load(loaded.load_time);
+    Ok(ctx.models.insert(loaded))
+}
+
+fn infer<K>(
+    ctx: &Ctx<'_, K>,
+    model: &LoadedModel,
+    row: Vec<f32>,
+) -> Result<Probabilities, ApiError> {
+    let started = Instant::now();
+    let p = model.predict(row).map_err(|e| {
+        eprintln!("predict: model version {}: {e}", model.version);
+        inference_failed()
+    })?;
+    ctx.timing.add_infer(started.elapsed());
+    Ok(Probabilities::from_array(p))
+}
+
+fn response(
+    match_id: Option<i64>,
+    cached: bool,
+    features_computed_at: Option<String>,
+    probabilities: Probabilities,
+    model_version: u64,
+    stage: Alias,
+    run_id: &str,
+) -> PredictResponse {
+    PredictResponse {
+        match_id,
+        cached,
+        features_computed_at,
+        prediction: Prediction {
+            predicted_class: probabilities.predicted_class().to_string(),
+            probabilities,
+            model_version: model_version.to_string(),
+            model_stage: stage.to_string(),
+            model_run_id: run_id.to_string(),
+        },
+    }
+}
+
+/// A cache hit, if the cache is on and holds a fresh entry for `key`.
+async fn cached<K: KvRead>(ctx: &Ctx<'_, K>, key: &str) -> Result<Option<cache::Entry>, ApiError> {
+    if ctx.settings.cache_ttl_seconds == 0 {
+        return Ok(None);
+    }
+    let raw = ctx.kv.get(key).await.map_err(store_unavailable)?;
+    Ok(raw.and_then(|raw| cache::Entry::fresh(&raw, ctx.now.unix)))
+}
+
+/// Writes a cache entry after a miss; a failure costs only a later miss.
+async fn remember<K: KvWrite>(ctx: &Ctx<'_, K>, key: &str, response: &PredictResponse) {
+    if ctx.settings.cache_ttl_seconds == 0 {
+        return;
+    }
+    let entry = cache::Entry {
+        expires_at: ctx
+            .now
+            .unix
+            .saturating_add(ctx.settings.cache_ttl_seconds as i64),
+        probabilities: response.prediction.probabilities,
+        model_run_id: response.prediction.model_run_id.clone(),
+        features_computed_at: response.features_computed_at.clone(),
+    };
+    if let Err(e) = ctx.kv.set(key, &entry.to_json()).await {
+        eprintln!("predict: prediction cache write failed: {e}");
+    }
+}
+
+/// `GET /predict/{id}` (and async tasks): features from the live data
+/// version. Returns the response and the data version it was built from.
+async fn by_id<K: KvWrite>(
+    ctx: &Ctx<'_, K>,
+    stage: Alias,
+    id: i64,
+    write_cache: bool,
+) -> Result<(PredictResponse, String), ApiError> {
+    let alias = alias_pointer(ctx, stage).await?;
+    let no_features = || ApiError::not_found(format!("no published features for match {id}"));
+    let pointer = live_pointer(ctx.kv).await?.ok_or_else(no_features)?;
+    let computed_at = Some(pointer.predictions_computed_at.clone());
+
+    let cache_key = cache::match_key(alias.version, &pointer.version, id);
+    if let Some(hit) = cached(ctx, &cache_key).await? {
+        let response = response(
+            Some(id),
+            true,
+            hit.features_computed_at,
+            hit.probabilities,
+            alias.version,
+            stage,
+            &hit.model_run_id,
+        );
+        return Ok((response, pointer.version));
+    }
+
+    let bucket_key =
+        layout::feature_bucket_key(&pointer.version, layout::bucket_of(id, pointer.buckets));
+    let bucket = ctx
+        .kv
+        .get(&bucket_key)
+        .await
+        .map_err(store_unavailable)?
+        .ok_or_else(no_features)?;
+    let bucket = matchday_core::codec::RecordBucket::decode(&bucket)
+        .map_err(|e| store_unavailable(format!("{bucket_key}: {e}")))?;
+    let record = bucket.find(id).ok_or_else(no_features)?;
+
+    let model = model(ctx, alias.version).await?;
+    let row = features::align_record(record, &model)
+        .map_err(|e| store_unavailable(format!("{bucket_key}: {e}")))?;
+    let probabilities = infer(ctx, &model, row)?;
+    let response = response(
+        Some(id),
+        false,
+        computed_at,
+        probabilities,
+        alias.version,
+        stage,
+        &model.card.run_id,
+    );
+    if write_cache {
+        remember(ctx, &cache_key, &response).await;
+    }
+    Ok((response, pointer.version))
+}
+
+/// `POST /predict/`: features from the body.
+async fn inline<K: KvWrite>(
+    ctx: &Ctx<'_, K>,
+    stage: Alias,
+    request: &InlineRequest,
+) -> Result<PredictResponse, ApiError> {
+    // Values refused without looking at the model are the client's to fix,
+    // whether or not a model is available.
+    let model = match alias_pointer(ctx, stage).await {
+        Ok(alias) => model(ctx, alias.version).await,
+        Err(e) => Err(e),
+    };
+    let model = match model {
+        Ok(model) => model,
+        Err(_) if !request.problems.is_empty() => {
+            return Err(features::refusal(&request.problems, None));
+        }
+        Err(e) => return Err(e),
+    };
+    let row = features::align_inline(request, &model)?;
+    let cache_key = request
+        .match_id
+        .map(|id| cache::inline_key(model.version, id, features::row_hash(&row)));
+    if let Some(key) = &cache_key
+        && let Some(hit) = cached(ctx, key).await?
+    {
+        return Ok(response(
+            request.match_id,
+            true,
+            None,
+            hit.probabilities,
+            model.version,
+            stage,
+            &hit.model_run_id,
+        ));
+    }
+    let probabilities = infer(ctx, &model, row)?;
+    let response = response(
+        request.match_id,
+        false,
+        None,
+        probabilities,
+        model.version,
+        stage,
+        &model.card.run_id,
+    );
+    if let Some(key) = &cache_key {
+        remember(ctx, key, &response).await;
+    }
+    Ok(response)
+}
+
+/// `GET /predict/model/info`: no model load needed.
+async fn model_info<K: KvRead>(ctx: &Ctx<'_, K>, stage: Alias) -> Result<ModelInfo, ApiError> {
+    let alias = alias_pointer(ctx, stage).await?;
+    let card = match ctx.models.get(alias.version) {
+        Some(model) => model.card.clone(),
+        None => {
+            let raw = ctx
+                .kv
+                .get(&keys::card_key(alias.version))
+                .await
+                .map_err(store_unavailable)?
+                .ok_or_else(|| {
+                    store_unavailable(format!("card of version {} missing", alias.version))
+                })?;
+            ServingCard::parse(&raw).map_err(store_unavailable)?
+        }
+    };
+    let index = registry::read_index(ctx.kv)
+        .await
+        .map_err(store_unavailable)?;
+    Ok(ModelInfo {
+        model_name: card.name.clone(),
+        version: alias.version.to_string(),
+        stage: stage.to_string(),
+        run_id: card.run_id.clone(),
+        card_version: card.version.clone(),
+        model_type: card.model_type.clone(),
+        metrics: card.test_metrics.clone().unwrap_or_default(),
+        params: card.flat_params(),
+        feature_names: card.feature_names(),
+        features: card.features.clone(),
+        missing_values: card.missing_values.clone(),
+        data_window: card.data_window.clone(),
+        created_at: card.created_at.clone(),
+        registered_at: index.get(alias.version).map(|e| e.registered_at.clone()),
+        alias_set_at: alias.set_at,
+    })
+}
+
+#[derive(Deserialize)]
+struct SubmitBody<'a> {
+    #[serde(borrow, default)]
+    match_id: Option<&'a RawValue>,
+}
+
+/// `POST /predict/async/`: runs the task now, stores its final state once,
+/// answers 202 with where to read it.
+async fn submit<K: KvWrite>(
+    ctx: &Ctx<'_, K>,
+    stage: Alias,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    let parsed: SubmitBody = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::invalid_parameter("body", "the body must be a JSON object")
+        } else {
+            ApiError::bad_request("the body is not valid JSON")
+        }
+    })?;
+    let id = features::parse_match_id(parsed.match_id)?.ok_or_else(|| {
+        ApiError::invalid_parameter("match_id", "match_id is required (an integer)")
+    })?;
+    let (status, result, error) = match by_id(ctx, stage, id, false).await {
+        Ok((response, _)) => (TaskState::Success, Some(response), None),
+        // The task itself failed (not the request): that is its outcome.
+        Err(e) if e.status == 500 => (
+            TaskState::Failure,
+            None,
+            Some(crate::api::TaskError {
+                code: e.code.to_string(),
+                message: e.message,
+            }),
+        ),
+        Err(e) => return Err(e),
+    };
+    let task_id =
+        tasks::new_task_id().map_err(|e| store_unavailable(format!("no randomness: {e}")))?;
+    let record = tasks::Record {
+        task_id: task_id.clone(),
+        status,
+        created_at: ctx.now.rfc3339.clone(),
+        expires_at: ctx
+            .now
+            .unix
+            .saturating_add(ctx.settings.task_ttl_seconds as i64),
+        result,
+        error,
+    };
+    ctx.kv
+        .set(
+            &tasks::key(&task_id),
+            &serde_json::to_vec(&record).unwrap_or_default(),
+        )
+        .await
+        .map_err(store_unavailable)?;
+    let status_url = format!("/monitoring/task_status/{task_id}");
+    Ok(json(&AsyncAccepted {
+        task_id,
+        status: "submitted".into(),
+        status_url: status_url.clone(),
+    })
+    .with_status(202)
+    .with_header("location", status_url))
+}
+
+/// `GET /monitoring/task_status/{id}`.
+async fn task_status<K: KvWrite>(ctx: &Ctx<'_, K>, id: &str) -> Result<HttpResponse, ApiError> {
+    let unknown = || ApiError::not_found(format!("no task {id}"));
+    if !tasks::is_task_id(id) {
+        return Err(ApiError::not_found("no such task"));
+    }
+    let key = tasks::key(id);
+    let raw = ctx
+        .kv
+        .get(&key)
+        .await
+        .map_err(store_unavailable)?
+        .ok_or_else(unknown)?;
+    let record: tasks::Record =
+        serde_json::from_slice(&raw).map_err(|e| store_unavailable(format!("{key}: {e}")))?;
+    if ctx.now.unix >= record.expires_at {
+        if let Err(e) = ctx.kv.delete(&key).await {
+            eprintln!("predict: could not delete expired {key}: {e}");
+        }
+        return Err(unknown());
+    }
+    Ok(json(&record.status()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("/predict"), Some(Route::Inline));
+        assert_eq!(route("/predict/"), Some(Route::Inline));
+        assert_eq!(route("/predict/model/info"), Some(Route::ModelInfo));
+        assert_eq!(route("/predict/model/info/"), Some(Route::ModelInfo));
+        assert_eq!(route("/predict/async/"), Some(Route::Submit));
+        assert_eq!(route("/predict/123"), Some(Route::ById("123")));
+        assert_eq!(route("/predict/123/"), Some(Route::ById("123")));
+        assert_eq!(route("/predict/123/x"), None);
+        assert_eq!(route("/predict/model/other"), None);
+        assert_eq!(
+            route("/monitoring/task_status/abc"),
+            Some(Route::TaskStatus("abc"))
+        );
+        assert_eq!(route("/monitoring/task_status/a/b"), None);
+        assert_eq!(route("/monitoring/other"), None);
+    }
+
+    #[test]
+    fn settings_parse() {
+        assert_eq!(
+            Settings::parse("0", "60"),
+            Ok(Settings {
+                cache_ttl_seconds: 0,
+                task_ttl_seconds: 60
+            })
+        );
+        assert!(
+            Settings::parse("x", "60")
+                .unwrap_err()
+                .contains("prediction_cache_ttl_seconds")
+        );
+        assert!(
+            Settings::parse("1", "0")
+                .unwrap_err()
+                .contains("task_ttl_seconds")
+        );
+        assert!(Settings::parse("-1", "1").is_err());
+    }
+}

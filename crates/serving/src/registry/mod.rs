@@ -1,0 +1,102 @@
+//! The model registry in the key-value store (replaces MLflow's).
+//!
+//! A version is an integer admin assigns at publish; its ONNX file and card
+//! never change afterwards. Aliases (`champion`, `challenger`, `candidate`)
+//! point at versions. Moving an alias is a single write of its pointer, which
+//! also carries the versions it named before (for rollback): serving, which
+//! reads the pointer on every request, sees the old version or the new one,
+//! and sees the new one from the next request on (hot reload).
+
+pub mod keys;
+mod ops;
+
+pub use keys::Alias;
+pub use ops::{
+    AliasMove, GateOutcome, PromoteRequest, PublishOutcome, RegistryError, RegistryList, promote,
+    publish, registry_list, rollback,
+};
+
+use matchday_core::kv::{KvError, KvRead};
+use serde::{Deserialize, Serialize};
+
+/// How many earlier versions an alias remembers for rollback.
+pub const ALIAS_HISTORY: usize = 10;
+
+/// Every registered version, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistryIndex {
+    pub versions: Vec<VersionEntry>,
+}
+
+impl RegistryIndex {
+    pub fn get(&self, version: u64) -> Option<&VersionEntry> {
+        self.versions.iter().find(|v| v.version == version)
+    }
+
+    pub fn next_version(&self) -> u64 {
+        self.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1
+    }
+}
+
+/// What the registry knows about a version without opening its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionEntry {
+    pub version: u64,
+    pub name: String,
+    /// The card's own `version` (the model definition).
+    pub card_version: String,
+    pub run_id: String,
+    pub created_at: String,
+    pub registered_at: String,
+    /// SHA-256 of the ONNX file and of the card, hex: a re-upload of the same
+    /// pair is recognised and not registered twice.
+    pub onnx_sha256: String,
+    pub card_sha256: String,
+    pub onnx_bytes: u64,
+    pub n_features: u64,
+    pub holdout_log_loss: Option<f64>,
+}
+
+/// The value of `model/alias/<alias>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasPointer {
+    pub version: u64,
+    pub set_at: String,
+    /// `publish`, `promote` or `rollback`.
+    pub action: String,
+    /// True when a promotion gate was overridden.
+    #[serde(default)]
+    pub forced: bool,
+    /// Versions this alias named before, most recent first.
+    #[serde(default)]
+    pub previous: Vec<u64>,
+}
+
+fn corrupt(key: &str, e: serde_json::Error) -> KvError {
+    KvError(format!("{key} is corrupt: {e}"))
+}
+
+pub async fn read_index(kv: &impl KvRead) -> Result<RegistryIndex, KvError> {
+    match kv.get(keys::INDEX).await? {
+        Some(raw) => serde_json::from_slice(&raw).map_err(|e| corrupt(keys::INDEX, e)),
+        None => Ok(RegistryIndex::default()),
+    }
+}
+
+/// The pointer of `alias`, or `None` when no version holds it.
+pub async fn read_alias(kv: &impl KvRead, alias: Alias) -> Result<Option<AliasPointer>, KvError> {
+    let key = keys::alias_key(alias);
+    match kv.get(&key).await? {
+        Some(raw) => serde_json::from_slice(&raw)
+            .map(Some)
+            .map_err(|e| corrupt(&key, e)),
+        None => Ok(None),
+    }
+}
+
+/// Hex SHA-256, for content identity of uploaded files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

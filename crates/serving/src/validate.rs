@@ -1,0 +1,39 @@
+//! The checks a model passes before the registry accepts it: tract loads it,
+//! its input width is the card's, and a dry run on one row (the card's fill
+//! values) gives three finite probabilities summing to 1. The same code path
+//! as serving (`matchday_inference::load` with batch 1), so a model that
+//! passes here is one the `predict` component can run.
+
+use crate::card::ServingCard;
+use matchday_inference::InferenceError;
+
+/// Tract's messages can be long; a publisher needs the gist.
+const MAX_DETAIL: usize = 400;
+
+fn short(text: String) -> String {
+    if text.len() <= MAX_DETAIL {
+        return text;
+    }
+    let mut end = MAX_DETAIL;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+pub fn check_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
+    let classifier =
+        matchday_inference::load(onnx, &card.feature_names(), 1).map_err(|e| match e {
+            InferenceError::Inputs(detail) => {
+                short(format!("the model does not match its card: {detail}"))
+            }
+            InferenceError::NoProbabilities => {
+                "the model has no [N, 3] float output of class probabilities".to_string()
+            }
+            other => short(format!("the ONNX file could not be loaded: {other}")),
+        })?;
+    classifier
+        .predict(&[card.fill_values()])
+        .map_err(|e| short(format!("a dry run on the card's fill values failed: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! The model registry: validation at publish (nothing changes on refusal),
+//! versions, aliases, the promotion gate, rollback, and admin's routes.
+
+mod support;
+
+use matchday_core::kv::{KvRead, MemoryKv};
+use matchday_serving::admin::{self, ModelAction};
+use matchday_serving::registry::{self, Alias, PromoteRequest, RegistryError};
+use matchday_serving::upload::ModelUpload;
+use support::*;
+
+fn refused(kv: &MemoryKv, upload: &ModelUpload) -> String {
+    let before = kv.keys();
+    match block_on(registry::publish(
+        kv,
+        upload,
+        Some(Alias::Champion),
+        true,
+        0.01,
+        NOW,
+    )) {
+        Err(RegistryError::Invalid(message)) => {
+            assert_eq!(kv.keys(), before, "a refused publish must write nothing");
+            message
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn champion(kv: &MemoryKv) -> Option<u64> {
+    block_on(registry::read_alias(kv, Alias::Champion))
+        .unwrap()
+        .map(|p| p.version)
+}
+
+#[test]
+fn broken_models_are_refused_and_the_champion_keeps_its_version() {
+    let kv = MemoryKv::new();
+    let v1 = publish(&kv, &logreg(), None);
+    assert_eq!(champion(&kv), Some(v1));
+    let card = fixture("model_card.json");
+
+    let mut corrupt = fixture("model.onnx");
+    corrupt.truncate(corrupt.len() / 2);
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: corrupt,
+            card: card.clone(),
+        },
+    );
+    assert!(message.contains("could not be loaded"), "{message}");
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: b"not onnx at all".to_vec(),
+            card: card.clone(),
+        },
+    );
+    assert!(message.contains("could not be loaded"), "{message}");
+
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: fixture("narrow_model.onnx"),
+            card: card.clone(),
+        },
+    );
+    assert!(
+        message.contains("takes 5 features per row, the card lists 6"),
+        "{message}"
+    );
+
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: fixture("nan_model.onnx"),
+            card: card.clone(),
+        },
+    );
+    assert!(
+        message.contains("dry run") && message.contains("not a probability vector"),
+        "{message}"
+    );
+
+    let no_fill = String::from_utf8(card.clone()).unwrap().replacen(
+        "\"fill_value\": 0.0113",
+        "\"fill_value\": null, \"x\": 0.0113",
+        1,
+    );
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: fixture("model.onnx"),
+            card: no_fill.into_bytes(),
+        },
+    );
+    assert!(message.contains("fill_value"), "{message}");
+    let message = refused(
+        &kv,
+        &ModelUpload {
+            onnx: fixture("model.onnx"),
+            card: b"{\"name\": 1}".to_vec(),
+        },
+    );
+    assert!(message.contains("card"), "{message}");
+
+    assert_eq!(champion(&kv), Some(v1));
+    assert_eq!(
+        block_on(registry::read_index(&kv)).unwrap().versions.len(),
+        1
+    );
+}
+
+#[test]
+fn versions_count_up_and_a_reupload_is_recognised() {
+    let kv = MemoryKv::new();
+    let first = block_on(registry::publish(
+        &kv,
+        &logreg(),
+        Some(Alias::Candidate),
+        false,
+        0.01,
+        NOW,
+    ))
+    .unwrap();
+    assert_eq!((first.version, first.already_registered), (1, false));
+    // The first model of a deployment also becomes champion.
+    let moved: Vec<(&str, u64)> = first
+        .aliases
+        .iter()
+        .map(|m| (m.alias.as_str(), m.version))
+        .collect();
+    assert_eq!(moved, vec![("candidate", 1), ("champion", 1)]);
+    assert_eq!(first.entry.n_features, 6);
+    assert_eq!(first.entry.onnx_sha256.len(), 64);
+
+    let again = block_on(registry::publish(
+        &kv,
+        &logreg(),
+        Some(Alias::Candidate),
+        false,
+        0.01,
+        NOW,
+    ))
+    .unwrap();
+    assert_eq!((again.version, again.already_registered), (1, true));
+    assert!(again.aliases.iter().all(|m| m.unchanged));
+
+    // Files left by a publish that never registered are skipped, not reused.
+    block_on(matchday_core::kv::KvWrite::set(
+        &kv,
+        "model/v/2/card",
+        b"{}",
+    ))
+    .unwrap();
+    assert_eq!(publish(&kv, &trees(), None), 3);
+    assert_eq!(champion(&kv), Some(1));
+}
+
+fn promote(
+    kv: &MemoryKv,
+    alias: Alias,
+    version: u64,
+    force: bool,
+    tolerance: f64,
+) -> Result<registry::AliasMove, RegistryError> {
+    block_on(registry::promote(
+        kv,
+        &PromoteRequest {
+            alias,
+            version,
+            force,
+        },
+        tolerance,
+        NOW,
+    ))
+}
+
+#[test]
+fn the_gate_promotes_to_champion_only_within_the_tolerance() {
+    let kv = MemoryKv::new();
+    let base = with_log_loss(&logreg(), Some(1.00));
+    let v1 = publish(&kv, &base, None);
+    let worse = publish(
+        &kv,
+        &with_log_loss(&logreg(), Some(1.02)),
+        Some(Alias::Candidate),
+    );
+    let close = publish(&kv, &with_log_loss(&logreg(), Some(1.005)), None);
+    let unknown = publish(&kv, &with_log_loss(&logreg(), None), None);
+
+    match promote(&kv, Alias::Champion, worse, false, 0.01) {
+        Err(RegistryError::Refused(gate)) => {
+            assert!(!gate.passed && !gate.forced);
+            assert_eq!(
+                (gate.candidate_log_loss, gate.champion_log_loss),
+                (Some(1.02), Some(1.00))
+            );
+            assert!(gate.message.contains("beyond"), "{}", gate.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(champion(&kv), Some(v1));
+    // The tolerance is the caller's (a Spin variable in admin).
+    assert!(promote(&kv, Alias::Champion, worse, false, 0.05).is_ok());
+    block_on(registry::rollback(&kv, Alias::Champion, NOW)).unwrap();
+    assert_eq!(champion(&kv), Some(v1));
+
+    let moved = promote(&kv, Alias::Champion, close, false, 0.01).unwrap();
+    assert!(moved.gate.as_ref().unwrap().passed && !moved.forced);
+    assert!(matches!(
+        promote(&kv, Alias::Champion, unknown, false, 0.01),
+        Err(RegistryError::Refused(_))
+    ));
+
+    // --force overrides, and says so in the pointer.
+    let forced = promote(&kv, Alias::Champion, worse, true, 0.01).unwrap();
+    assert!(forced.forced && forced.gate.unwrap().forced);
+    assert!(
+        block_on(registry::read_alias(&kv, Alias::Champion))
+            .unwrap()
+            .unwrap()
+            .forced
+    );
+    // Other aliases have no gate.
+    assert!(
+        !promote(&kv, Alias::Challenger, unknown, false, 0.0)
+            .unwrap()
+            .forced
+    );
+    assert!(matches!(
+        promote(&kv, Alias::Challenger, 99, false, 0.0),
+        Err(RegistryError::NotFound(_))
+    ));
+}
+
+#[test]
+fn rollback_walks_an_alias_back_through_its_versions() {
+    let kv = MemoryKv::new();
+    let v1 = publish(&kv, &logreg(), None);
+    let v2 = publish(&kv, &trees(), None);
+    let v3 = publish(&kv, &with_log_loss(&logreg(), Some(0.5)), None);
+    promote(&kv, Alias::Champion, v2, true, 0.01).unwrap();
+    promote(&kv, Alias::Champion, v3, true, 0.01).unwrap();
+    let back = block_on(registry::rollback(&kv, Alias::Champion, NOW)).unwrap();
+    assert_eq!((back.version, back.previous_version), (v2, Some(v3)));
+    assert_eq!(champion(&kv), Some(v2));
+    block_on(registry::rollback(&kv, Alias::Champion, NOW)).unwrap();
+    assert_eq!(champion(&kv), Some(v1));
+    assert!(matches!(
+        block_on(registry::rollback(&kv, Alias::Champion, NOW)),
+        Err(RegistryError::Conflict(_))
+    ));
+    assert!(matches!(
+        block_on(registry::rollback(&kv, Alias::Challenger, NOW)),
+        Err(RegistryError::Conflict(_))
+    ));
+}
+
+#[test]
+fn admin_routes_publish_list_promote_and_roll_back() {
+    let kv = MemoryKv::new();
+    let run =
+        |action: ModelAction, body: &[u8]| block_on(admin::execute(action, body, &kv, 0.01, NOW));
+    let packed = logreg().pack().unwrap();
+    let publish = ModelAction::Publish {
+        alias: Some(Alias::Candidate),
+        force: false,
+    };
+    assert_eq!(run(publish.clone(), &packed).status, 201);
+    assert_eq!(run(publish.clone(), &packed).status, 200);
+    assert_eq!(
+        error(&run(publish.clone(), b"garbage"), 422).0,
+        "invalid_model"
+    );
+    let worse = with_log_loss(&trees(), Some(9.0)).pack().unwrap();
+    let published = run(
+        ModelAction::Publish {
+            alias: Some(Alias::Champion),
+            force: false,
+        },
+        &worse,
+    );
+    let (code, _) = error(&published, 409);
+    assert_eq!(code, "promotion_refused");
+    // Refused at the gate, but registered: it can be promoted later.
+    let list = body(&run(ModelAction::List, b""));
+    assert_eq!(list["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(list["aliases"]["champion"]["version"], 1);
+
+    let promoted = run(ModelAction::Promote(Alias::Champion), br#"{"version": 2}"#);
+    assert_eq!(error(&promoted, 409).0, "promotion_refused");
+    let promoted = run(
+        ModelAction::Promote(Alias::Champion),
+        br#"{"version": 2, "force": true}"#,
+    );
+    assert_eq!(promoted.status, 200);
+    assert_eq!(body(&promoted)["forced"], true);
+    assert_eq!(
+        error(
+            &run(
+                ModelAction::Promote(Alias::Champion),
+                br#"{"version": "2"}"#
+            ),
+            422
+        )
+        .0,
+        "invalid_model"
+    );
+    assert_eq!(
+        error(
+            &run(ModelAction::Promote(Alias::Champion), br#"{"version": 7}"#),
+            404
+        )
+        .0,
+        "not_found"
+    );
+    let back = run(ModelAction::Rollback(Alias::Champion), b"");
+    assert_eq!(body(&back)["version"], 1);
+    assert_eq!(
+        error(&run(ModelAction::Rollback(Alias::Challenger), b""), 409).0,
+        "conflict"
+    );
+    assert!(block_on(kv.get("model/alias/champion")).unwrap().is_some());
+}

@@ -1,0 +1,198 @@
+//! Shared set-up for the native tests: the BYO fixtures, a published data
+//! version in a `MemoryKv`, and requests through the real handler.
+
+#![allow(dead_code)]
+
+use matchday_core::codec::RecordBucket;
+use matchday_core::kv::{KvWrite, MemoryKv};
+use matchday_core::layout::{self, Counts, DataPointer};
+use matchday_core::response::HttpResponse;
+use matchday_serving::model::ModelCache;
+use matchday_serving::predict::{self, Now, Request, Settings};
+use matchday_serving::registry::{self, Alias};
+use matchday_serving::upload::ModelUpload;
+use std::path::PathBuf;
+
+pub use futures::executor::block_on;
+
+pub const NOW: &str = "2026-11-23T12:00:00.000Z";
+pub const DATA_VERSION: &str = "d1";
+pub const COMPUTED_AT: &str = "2026-11-23T10:00:00Z";
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/byo_model")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn json_fixture(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture(name)).unwrap()
+}
+
+pub fn logreg() -> ModelUpload {
+    ModelUpload {
+        onnx: fixture("model.onnx"),
+        card: fixture("model_card.json"),
+    }
+}
+
+pub fn trees() -> ModelUpload {
+    ModelUpload {
+        onnx: fixture("gbt_model.onnx"),
+        card: fixture("gbt_model_card.json"),
+    }
+}
+
+/// The card with its holdout log-loss replaced (to exercise the gate).
+pub fn with_log_loss(upload: &ModelUpload, log_loss: Option<f64>) -> ModelUpload {
+    let mut card: serde_json::Value = serde_json::from_slice(&upload.card).unwrap();
+    card["test_metrics"]["log_loss"] = log_loss.map_or(serde_json::Value::Null, |v| v.into());
+    card["run_id"] = format!("run-ll-{log_loss:?}").into();
+    ModelUpload {
+        onnx: upload.onnx.clone(),
+        card: serde_json::to_vec(&card).unwrap(),
+    }
+}
+
+pub fn now() -> Now {
+    Now {
+        unix: 1_795_000_000,
+        rfc3339: NOW.into(),
+    }
+}
+
+/// Publishes an upload, optionally to an alias, with the default tolerance.
+pub fn publish(kv: &MemoryKv, upload: &ModelUpload, alias: Option<Alias>) -> u64 {
+    block_on(registry::publish(kv, upload, alias, false, 0.01, NOW))
+        .expect("publish")
+        .version
+}
+
+/// Match ids whose published features are the fixture's expected rows.
+pub const FIRST_MATCH: i64 = 1000;
+
+/// A live data version whose feature records are the rows of
+/// `expected.json` (match ids FIRST_MATCH + row), nulls left out as the
+/// publisher does.
+pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
+    let expected = json_fixture("expected.json");
+    let rows: Vec<(i64, serde_json::Value)> = expected["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (FIRST_MATCH + i as i64, r.clone()))
+        .collect();
+    let buckets = 4u32;
+    let mut grouped: std::collections::BTreeMap<u32, Vec<(i64, Vec<u8>)>> = Default::default();
+    for (id, row) in &rows {
+        let map: serde_json::Map<String, serde_json::Value> = row["features"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        grouped
+            .entry(layout::bucket_of(*id, buckets))
+            .or_default()
+            .push((*id, serde_json::to_vec(&map).unwrap()));
+    }
+    block_on(async {
+        for (bucket, mut records) in grouped {
+            let value = RecordBucket::encode(&mut records).unwrap();
+            kv.set(&layout::feature_bucket_key(DATA_VERSION, bucket), &value)
+                .await
+                .unwrap();
+        }
+        let pointer = DataPointer {
+            version: DATA_VERSION.into(),
+            buckets,
+            chunk_rows: 256,
+            published_at: COMPUTED_AT.into(),
+            as_of: "2023-04-01T00:00:00Z".into(),
+            predictions_computed_at: COMPUTED_AT.into(),
+            model_run_id: "run".into(),
+            counts: Counts::default(),
+        };
+        kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
+            .await
+            .unwrap();
+    });
+    rows
+}
+
+pub struct Service {
+    pub kv: MemoryKv,
+    pub models: ModelCache,
+    pub settings: Settings,
+    pub now: Now,
+}
+
+impl Service {
+    pub fn new() -> Service {
+        Service {
+            kv: MemoryKv::new(),
+            models: ModelCache::default(),
+            settings: Settings::default(),
+            now: now(),
+        }
+    }
+
+    pub fn call(&self, method: &str, target: &str, body: &[u8]) -> HttpResponse {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        let request = Request {
+            method,
+            path,
+            query,
+            body,
+        };
+        block_on(predict::handle(
+            &request,
+            &self.kv,
+            &self.models,
+            &self.settings,
+            &self.now,
+        ))
+    }
+
+    pub fn get(&self, target: &str) -> HttpResponse {
+        self.call("GET", target, b"")
+    }
+
+    pub fn post(&self, target: &str, body: &str) -> HttpResponse {
+        self.call("POST", target, body.as_bytes())
+    }
+}
+
+pub fn body(response: &HttpResponse) -> serde_json::Value {
+    serde_json::from_slice(&response.body).unwrap_or_else(|e| {
+        panic!(
+            "status {}: not JSON ({e}): {}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        )
+    })
+}
+
+/// Asserts the one error shape and returns (code, fields).
+pub fn error(response: &HttpResponse, status: u16) -> (String, Vec<String>) {
+    assert_eq!(
+        response.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let v = body(response);
+    let code = v["error"]["code"].as_str().expect("error.code").to_string();
+    assert!(v["error"]["message"].is_string());
+    let fields = v["error"]["fields"]
+        .as_array()
+        .map(|a| a.iter().map(|f| f.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (code, fields)
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Benchmarks the `predict` component on 127.0.0.1 with wrk: uncached
+# GET /predict/{id} and POST /predict/ with real, per-request inference, on a
+# reused instance (Spin 4's default) and on a fresh instance per request
+# (--fresh-instance); with our pipeline's model and with a 300-tree ensemble;
+# then the prediction cache (a write on every miss, then hits).
+#
+# Load is bounded: a fixed number of connections (BENCH_CONNECTIONS, default
+# "8 32"), 2 wrk threads, BENCH_DURATION (default 15s) per run, loopback only.
+# Prints one markdown table row per run and keeps the raw wrk output under
+# target/bench-predict/. The host shares the 2 cores with wrk.
+#
+# Environment: MATCHDAY_DATA (default ./data), MATCHDAY_DATA_DIR (football-data
+# folder, default ../shared/data/football-data), BENCH_PORT (default 3400),
+# BENCH_SKIP_BUILD=1 to use the binaries as built.
+set -euo pipefail
+source "$(dirname "$0")/../lib/common.sh"
+
+DATA=${MATCHDAY_DATA:-data}
+SOURCE=${MATCHDAY_DATA_DIR:-../shared/data/football-data}
+PORT=${BENCH_PORT:-3400}
+DURATION=${BENCH_DURATION:-15s}
+CONNECTIONS=${BENCH_CONNECTIONS:-"8 32"}
+OUT=$ROOT/target/bench-predict
+URL=http://127.0.0.1:$PORT
+export MATCHDAY_DATA=$DATA
+
+ensure_toolchain
+link_target_dir
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+    build_native
+    build_components
+fi
+command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
+
+mkdir -p "$OUT"
+STATE=$(mktemp -d)
+HOST_PID=
+stop_host() {
+    if [ -n "$HOST_PID" ]; then
+        kill "$HOST_PID" 2>/dev/null || true
+        wait "$HOST_PID" 2>/dev/null || true
+        HOST_PID=
+    fi
+}
+trap 'stop_host; rm -rf "$STATE"' EXIT INT TERM
+
+export MATCHDAY_ADMIN_TOKEN=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export SPIN_VARIABLE_ADMIN_TOKEN=$MATCHDAY_ADMIN_TOKEN
+
+# start_host <cache ttl seconds> [host flags...]
+start_host() {
+    stop_host
+    local ttl=$1
+    shift
+    SPIN_VARIABLE_PREDICTION_CACHE_TTL_SECONDS=$ttl \
+        "$HOST_BIN" --listen "127.0.0.1:$PORT" --state-dir "$STATE" "$@" >>"$OUT/host.log" 2>&1 &
+    HOST_PID=$!
+    for _ in $(seq 1 600); do
+        curl -fsS "$URL/.well-known/spin/health" >/dev/null 2>&1 && return 0
+        kill -0 "$HOST_PID" 2>/dev/null || { echo "the host exited; see $OUT/host.log" >&2; exit 1; }
+        sleep 0.2
+    done
+    echo "the host did not start" >&2
+    exit 1
+}
+
+if [ ! -f "$DATA/matchday.db" ]; then
+    log "importing $SOURCE (first run)"
+    "$SIDECAR_BIN" ingest football-data "$SOURCE"
+fi
+if [ ! -f "$DATA/work/predictions.parquet" ]; then
+    log "pipeline"
+    "$SIDECAR_BIN" pipeline
+fi
+
+log "publishing data and models"
+: >"$OUT/host.log"
+start_host 0
+"$SIDECAR_BIN" publish --to "$URL" >"$OUT/publish.log"
+"$SIDECAR_BIN" registry publish --app "$URL" --alias none \
+    --onnx tests/fixtures/byo_model/gbt_model.onnx --card tests/fixtures/byo_model/gbt_model_card.json >>"$OUT/publish.log"
+TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
+
+log "collecting match ids and request bodies"
+python3 - "$URL" "$OUT" <<'PY'
+import json, random, sys, urllib.request
+url, out = sys.argv[1], sys.argv[2]
+ids = []
+for offset in range(0, 20000, 5000):
+    rows = json.load(urllib.request.urlopen(f"{url}/predict/predictions/?limit=5000&offset={offset}"))
+    ids += [r["match_id"] for r in rows]
+open(f"{out}/ids.txt", "w").write("\n".join(map(str, ids)) + "\n")
+info = json.load(urllib.request.urlopen(f"{url}/predict/model/info"))
+rng = random.Random(7)
+bodies = []
+for _ in range(2000):
+    features = {}
+    for f in info["features"]:
+        if rng.random() < 0.1:
+            features[f["name"]] = None
+        else:
+            features[f["name"]] = round(f["fill_value"] + rng.gauss(0, 1) * (abs(f["fill_value"]) + 0.5), 4)
+    bodies.append(json.dumps({"match_id": None, "features": features}))
+open(f"{out}/bodies.txt", "w").write("\n".join(bodies) + "\n")
+print(f"{len(ids)} ids, {len(bodies)} bodies over {len(info['features'])} features")
+PY
+
+COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates components || echo "+dirty")
+echo
+echo "commit $COMMIT, $(nproc) cores, wrk -t2, $DURATION per run"
+echo
+echo "| model | instance | endpoint | conns | req/s | p50 ms | p90 ms | p99 ms | kv ms | load ms | infer ms | model loads | cached |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+
+# run <model label> <instance label> <mode> <connections> [duration] [warm-up]
+run() {
+    local model=$1 instance=$2 mode=$3 conns=$4 duration=${5:-$DURATION} warm=${6:-yes}
+    local endpoint="GET /predict/{id}"
+    [ "$mode" = post ] && endpoint="POST /predict/"
+    [ "$mode" = seq ] && endpoint="GET /predict/{id}, ids in order"
+    if [ "$warm" = yes ]; then
+        # Instances created, models loaded, SQLite pages cached.
+        MODE=$mode IDS="$OUT/ids.txt" BODIES="$OUT/bodies.txt" \
+            wrk -t2 -c"$conns" -d2s -s scripts/bench/predict.lua "$URL" >/dev/null
+    fi
+    local raw
+    raw=$(MODE=$mode IDS="$OUT/ids.txt" BODIES="$OUT/bodies.txt" \
+        wrk -t2 -c"$conns" -d"$duration" --latency -s scripts/bench/predict.lua "$URL")
+    printf '%s %s %s c%s\n%s\n\n' "$model" "$instance" "$mode" "$conns" "$raw" >>"$OUT/wrk.txt"
+    local r
+    r=$(grep '^RESULT' <<<"$raw")
+    field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $r"; }
+    echo "| $model | $instance | $endpoint | $conns | $(field req_per_s) | $(field p50_ms) | $(field p90_ms) | $(field p99_ms) | $(field kv_ms) | $(field load_ms) | $(field infer_ms) | $(field model_loads) | $(field cached) |"
+    [ "$(field non200)" = 0 ] || echo "WARNING: $(field non200) non-200 responses" >&2
+}
+
+# promote_trees / restore_linear: move the champion alias (hot reload).
+promote_trees() { "$SIDECAR_BIN" registry promote "$TREES" --to champion --force --app "$URL" >/dev/null 2>&1; }
+restore_linear() { "$SIDECAR_BIN" registry rollback champion --app "$URL" >/dev/null; }
+
+: >"$OUT/wrk.txt"
+for model in "ours (linear)" "300 trees"; do
+    for instance in reuse fresh; do
+        flags=()
+        [ "$instance" = fresh ] && flags=(--fresh-instance)
+        start_host 0 "${flags[@]}"
+        if [ "$model" = "300 trees" ] && [ "$instance" = reuse ]; then promote_trees; fi
+        for conns in $CONNECTIONS; do
+            run "$model" "$instance" get "$conns"
+            run "$model" "$instance" post "$conns"
+        done
+    done
+done
+
+# The prediction cache: each id once (a miss and a cache write per request),
+# then the same ids again (hits). No warm-up, so the first run misses.
+start_host 3600
+restore_linear
+run "ours (linear)" "reuse, cache on (misses)" seq 8 3s no
+run "ours (linear)" "reuse, cache on (hits)" seq 8 3s no
+stop_host
+echo
+echo "raw wrk output: $OUT/wrk.txt; host log: $OUT/host.log"
