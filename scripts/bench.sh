@@ -23,7 +23,7 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 WORK=$(mktemp -d)
 trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token
+export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token SPIN_VARIABLE_API_KEYS=bench-key
 export MATCHDAY_DATA=$DATA
 
 start_host() { # $1: extra host flags

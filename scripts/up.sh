@@ -7,7 +7,8 @@
 # (football-data folder, default ../shared/data/football-data),
 # MATCHDAY_AS_OF (default 2023-04-01), MATCHDAY_LISTEN (default
 # 127.0.0.1:3000), MATCHDAY_ADMIN_TOKEN (default: generated once into
-# .spin/admin-token), HOST_FLAGS (e.g. --fresh-instance).
+# .spin/admin-token), MATCHDAY_API_KEY (X-API-Key for /monitoring/*,
+# default: generated once into .spin/api-key), HOST_FLAGS (e.g. --fresh-instance).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -36,6 +37,11 @@ if [ -z "${MATCHDAY_ADMIN_TOKEN:-}" ]; then
 fi
 export MATCHDAY_ADMIN_TOKEN
 export SPIN_VARIABLE_ADMIN_TOKEN=$MATCHDAY_ADMIN_TOKEN
+if [ -z "${MATCHDAY_API_KEY:-}" ]; then
+    [ -s .spin/api-key ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spin/api-key)
+    MATCHDAY_API_KEY=$(cat .spin/api-key)
+fi
+export SPIN_VARIABLE_API_KEYS=$MATCHDAY_API_KEY
 
 log "starting the app on http://$LISTEN"
 # shellcheck disable=SC2086
@@ -59,6 +65,9 @@ Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token)
   curl http://$LISTEN/predict/precomputed/${ID:-<match_id>}
   curl 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
   curl 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
+  curl http://$LISTEN/healthcheck/
+  curl http://$LISTEN/metrics
+  curl -H "X-API-Key: \$(cat .spin/api-key)" http://$LISTEN/monitoring/components
 Ctrl-C stops it.
 TXT
 wait $HOST_PID

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The `api_keys` variable of test apps (`X-API-Key` on `/monitoring/*`).
+pub const API_KEY: &str = "test-api-key";
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +82,10 @@ impl Default for AppOptions {
         AppOptions {
             fresh_instance: false,
             kv_faults: KvFaults::None,
-            variables: BTreeMap::from([("admin_token".to_string(), ADMIN_TOKEN.to_string())]),
+            variables: BTreeMap::from([
+                ("admin_token".to_string(), ADMIN_TOKEN.to_string()),
+                ("api_keys".to_string(), API_KEY.to_string()),
+            ]),
         }
     }
 }

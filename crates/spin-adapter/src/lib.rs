@@ -4,6 +4,8 @@
 //! `matchday-core`, send its `HttpResponse`. This crate is the glue for the
 //! first and last steps and for the key-value store; it holds no logic.
 
+pub mod metrics;
+
 use futures::StreamExt;
 use matchday_core::error::ApiError;
 use matchday_core::kv::{KvError, KvRead, KvWrite};
