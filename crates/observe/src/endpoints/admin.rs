@@ -33,7 +33,10 @@ pub async fn execute(body: &[u8], kv: &impl KvWrite, now: DateTime<Utc>) -> Http
     };
     match reports::store(kv, &upload, now).await {
         Ok(entry) => {
-            eprintln!("admin: stored report {} ({} bytes)", entry.name, entry.bytes);
+            eprintln!(
+                "admin: stored report {} ({} bytes)",
+                entry.name, entry.bytes
+            );
             json(&entry).with_status(201)
         }
         Err(err) => err.into(),
@@ -49,7 +52,10 @@ mod tests {
     #[test]
     fn routes_only_its_own_path() {
         assert_eq!(route("POST", "/admin/monitoring/reports/"), Some(Ok(())));
-        assert_eq!(route("GET", REPORTS_ROUTE).unwrap().unwrap_err().status, 405);
+        assert_eq!(
+            route("GET", REPORTS_ROUTE).unwrap().unwrap_err().status,
+            405
+        );
         assert_eq!(route("POST", "/admin/publish"), None);
     }
 

@@ -24,7 +24,12 @@ async fn summary<T: serde::de::DeserializeOwned>(
     }))
 }
 
-pub async fn handle(method: &str, path: &str, kv: &impl KvRead, now: DateTime<Utc>) -> HttpResponse {
+pub async fn handle(
+    method: &str,
+    path: &str,
+    kv: &impl KvRead,
+    now: DateTime<Utc>,
+) -> HttpResponse {
     serve(method, path, kv, now)
         .await
         .unwrap_or_else(HttpResponse::from)
@@ -46,8 +51,9 @@ async fn serve(
     let pointer = live_pointer(kv).await?;
     let models = models::read_models(kv).await.map_err(store_unavailable)?;
     let drift: Option<DriftSummary> = summary(kv, DRIFT_LATEST).await.map_err(store_unavailable)?;
-    let quality: Option<QualitySummary> =
-        summary(kv, QUALITY_LATEST).await.map_err(store_unavailable)?;
+    let quality: Option<QualitySummary> = summary(kv, QUALITY_LATEST)
+        .await
+        .map_err(store_unavailable)?;
     let state = ServiceState {
         data: pointer.as_ref(),
         models: &models,
@@ -82,7 +88,14 @@ mod tests {
         for instance in 0..3 {
             let mut acc = Accumulator::new(FlushPolicy::default());
             for i in 0..5 {
-                acc.record_request("lookup", &build, "/livescores/...", 200, Duration::from_millis(1), i);
+                acc.record_request(
+                    "lookup",
+                    &build,
+                    "/livescores/...",
+                    200,
+                    Duration::from_millis(1),
+                    i,
+                );
             }
             acc.record_prediction("precomputed", 5);
             slots::flush(&store, &acc.take(), instance).unwrap();
@@ -91,7 +104,8 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-type"), Some(CONTENT_TYPE));
         let text = String::from_utf8(r.body).unwrap();
-        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+        let scrape =
+            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
         let value = |metric: &str, label: (&str, &str)| {
             scrape
                 .samples
@@ -102,16 +116,34 @@ mod tests {
                     _ => f64::NAN,
                 })
         };
-        assert_eq!(value("matchday_http_requests_total", ("status", "200")), Some(15.0));
-        assert_eq!(value("matchday_predictions_total", ("source", "precomputed")), Some(3.0));
-        assert_eq!(value("matchday_instances_started_total", ("component", "lookup")), Some(3.0));
-        assert_eq!(value("matchday_metrics_flushes_total", ("component", "lookup")), Some(3.0));
+        assert_eq!(
+            value("matchday_http_requests_total", ("status", "200")),
+            Some(15.0)
+        );
+        assert_eq!(
+            value("matchday_predictions_total", ("source", "precomputed")),
+            Some(3.0)
+        );
+        assert_eq!(
+            value("matchday_instances_started_total", ("component", "lookup")),
+            Some(3.0)
+        );
+        assert_eq!(
+            value("matchday_metrics_flushes_total", ("component", "lookup")),
+            Some(3.0)
+        );
     }
 
     #[test]
     fn only_get_on_metrics() {
         let store = MemoryCas::default();
-        assert_eq!(block_on(handle("POST", "/metrics", &store, Utc::now())).status, 405);
-        assert_eq!(block_on(handle("GET", "/metricsx", &store, Utc::now())).status, 404);
+        assert_eq!(
+            block_on(handle("POST", "/metrics", &store, Utc::now())).status,
+            405
+        );
+        assert_eq!(
+            block_on(handle("GET", "/metricsx", &store, Utc::now())).status,
+            404
+        );
     }
 }

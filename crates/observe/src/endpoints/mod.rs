@@ -47,7 +47,10 @@ pub(crate) fn store_unavailable(err: impl std::fmt::Display) -> ApiError {
 }
 
 /// Seconds from an RFC 3339 time to `now` (negative if it is in the future).
-pub(crate) fn age_seconds(rfc3339: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+pub(crate) fn age_seconds(
+    rfc3339: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<i64> {
     let t = chrono::DateTime::parse_from_rfc3339(rfc3339?).ok()?;
     Some(now.timestamp() - t.timestamp())
 }

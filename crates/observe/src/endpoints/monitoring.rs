@@ -63,24 +63,28 @@ async fn serve(path: &str, ctx: &Context<'_>, kv: &impl KvRead) -> Result<HttpRe
         return Err(ApiError::method_not_allowed("GET"));
     }
     match route {
-        Route::Drift => latest(
-            kv,
-            DRIFT_LATEST,
-            serde_json::json!({
-                "drift_score": null,
-                "message": "no drift report yet: run `matchday drift --publish`",
-            }),
-        )
-        .await,
-        Route::Quality => latest(
-            kv,
-            QUALITY_LATEST,
-            serde_json::json!({
-                "model": null,
-                "message": "no quality report yet: run `matchday quality --publish`",
-            }),
-        )
-        .await,
+        Route::Drift => {
+            latest(
+                kv,
+                DRIFT_LATEST,
+                serde_json::json!({
+                    "drift_score": null,
+                    "message": "no drift report yet: run `matchday drift --publish`",
+                }),
+            )
+            .await
+        }
+        Route::Quality => {
+            latest(
+                kv,
+                QUALITY_LATEST,
+                serde_json::json!({
+                    "model": null,
+                    "message": "no quality report yet: run `matchday quality --publish`",
+                }),
+            )
+            .await
+        }
         Route::Reports => Ok(json(
             &reports::read_index(kv).await.map_err(store_unavailable)?,
         )),
@@ -134,11 +138,11 @@ async fn report(kv: &impl KvRead, raw: &str) -> Result<HttpResponse, ApiError> {
         body: html,
     }
     .with_header(
-            // Reports are self-contained: no script, no fetch, inline style
-            // and SVG only, so a stored report can do nothing in a browser.
-            "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-        )
+        // Reports are self-contained: no script, no fetch, inline style
+        // and SVG only, so a stored report can do nothing in a browser.
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    )
     .with_header("x-content-type-options", "nosniff"))
 }
 
@@ -247,7 +251,11 @@ mod tests {
     #[test]
     fn every_route_needs_the_key() {
         let kv = MemoryKv::new();
-        for path in ["/monitoring/drift", "/monitoring/reports/x.html", "/monitoring/nope"] {
+        for path in [
+            "/monitoring/drift",
+            "/monitoring/reports/x.html",
+            "/monitoring/nope",
+        ] {
             let r = get(&kv, path, None);
             assert_eq!(r.status, 401, "{path}");
             assert_eq!(r.header("www-authenticate"), Some("ApiKey"));
@@ -265,7 +273,10 @@ mod tests {
         assert!(body(&drift)["message"].is_string());
         let quality = get(&kv, "/monitoring/quality/", Some(KEY));
         assert_eq!(body(&quality)["model"], Value::Null);
-        assert_eq!(body(&get(&kv, "/monitoring/reports", Some(KEY))), Value::Array(vec![]));
+        assert_eq!(
+            body(&get(&kv, "/monitoring/reports", Some(KEY))),
+            Value::Array(vec![])
+        );
     }
 
     #[test]
@@ -276,7 +287,10 @@ mod tests {
         assert_eq!(ok.status, 200);
         assert_eq!(ok.header("content-type"), Some("text/html; charset=utf-8"));
         assert!(ok.header("content-security-policy").is_some());
-        assert_eq!(get(&kv, "/monitoring/reports/drift-2.html", Some(KEY)).status, 404);
+        assert_eq!(
+            get(&kv, "/monitoring/reports/drift-2.html", Some(KEY)).status,
+            404
+        );
         for bad in [
             "/monitoring/reports/../secret",
             "/monitoring/reports/a/b",
@@ -318,7 +332,10 @@ mod tests {
         assert_eq!(list[1]["id"], "predict");
         assert_eq!(list[1]["build"], Value::Null, "never reported");
         assert_eq!(list[1]["models"][0]["version"], "5");
-        assert_eq!(list[2]["build"]["commit"], "abc", "itself, from its own build");
+        assert_eq!(
+            list[2]["build"]["commit"], "abc",
+            "itself, from its own build"
+        );
         assert!(b["note"].as_str().unwrap().contains("git commit"));
     }
 }

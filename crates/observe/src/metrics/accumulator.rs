@@ -271,7 +271,11 @@ mod tests {
     #[test]
     fn idle_wait_counts_down_from_the_last_record() {
         let mut acc = Accumulator::new(FlushPolicy::default());
-        assert_eq!(acc.idle_wait(0), None, "nothing pending, nothing to wait for");
+        assert_eq!(
+            acc.idle_wait(0),
+            None,
+            "nothing pending, nothing to wait for"
+        );
         record(&mut acc, 1_000);
         assert_eq!(acc.idle_wait(1_000), Some(Duration::from_millis(250)));
         assert_eq!(acc.idle_wait(1_100), Some(Duration::from_millis(150)));

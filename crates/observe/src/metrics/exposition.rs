@@ -145,11 +145,7 @@ fn requests(out: &mut Text, total: &Snapshot) {
             h.count,
         );
         let labels = [("component", component.as_str()), ("route", route.as_str())];
-        out.sample(
-            &format!("{name}_sum"),
-            &labels,
-            h.sum_micros as f64 / 1e6,
-        );
+        out.sample(&format!("{name}_sum"), &labels, h.sum_micros as f64 / 1e6);
         out.sample(&format!("{name}_count"), &labels, h.count);
     }
 }
@@ -181,7 +177,11 @@ fn counters(out: &mut Text, total: &Snapshot) {
     for ((component, cache, result), n) in &total.cache {
         out.sample(
             "matchday_cache_requests_total",
-            &[("component", component), ("cache", cache), ("result", result)],
+            &[
+                ("component", component),
+                ("cache", cache),
+                ("result", result),
+            ],
             *n,
         );
     }
@@ -314,7 +314,11 @@ fn drift(out: &mut Text, drift: &DriftSummary) {
         "Population stability index of each feature (latest drift report).",
     );
     for f in &drift.features {
-        out.sample("matchday_drift_feature_psi", &[("feature", &f.feature)], f.psi);
+        out.sample(
+            "matchday_drift_feature_psi",
+            &[("feature", &f.feature)],
+            f.psi,
+        );
     }
     out.family(
         "matchday_drift_feature_ks_statistic",
@@ -353,16 +357,20 @@ fn quality(out: &mut Text, quality: &QualitySummary) {
         ("rps", "Ranked probability score", |s| s.rps),
         ("brier", "Multi-class Brier score", |s| s.brier),
         ("ece", "Expected calibration error", |s| s.ece),
-        ("hit_rate", "Share of most-probable outcomes that happened", |s| {
-            s.hit_rate
-        }),
+        (
+            "hit_rate",
+            "Share of most-probable outcomes that happened",
+            |s| s.hit_rate,
+        ),
     ];
     for (suffix, what, metric) in metrics {
         let name = format!("matchday_quality_{suffix}");
         out.family(
             &name,
             "gauge",
-            &format!("{what} on matches finished since the champion was trained (latest quality report)."),
+            &format!(
+                "{what} on matches finished since the champion was trained (latest quality report)."
+            ),
         );
         for (forecaster, matches, scores) in &rows {
             out.sample(
@@ -455,8 +463,7 @@ mod tests {
             .samples
             .iter()
             .find(|s| {
-                s.metric == "matchday_http_requests_total"
-                    && s.labels.get("status") == Some("200")
+                s.metric == "matchday_http_requests_total" && s.labels.get("status") == Some("200")
             })
             .unwrap();
         assert!(matches!(ok.value, prometheus_parse::Value::Counter(v) if v == 3.0));
@@ -482,7 +489,10 @@ mod tests {
             .map(|s| s.labels.get("source").unwrap().to_string())
             .collect();
         assert_eq!(sources, vec!["sync", "async", "precomputed"]);
-        assert!(text.contains(r#"commit="a\"b""#), "label values are escaped");
+        assert!(
+            text.contains(r#"commit="a\"b""#),
+            "label values are escaped"
+        );
     }
 
     #[test]
@@ -511,9 +521,9 @@ mod tests {
         let text = render(&Snapshot::default(), &state, now);
         parse(&text);
         assert!(text.contains("matchday_data_age_seconds 3600\n"), "{text}");
-        assert!(text.contains(
-            "matchday_model_age_seconds{alias=\"champion\",version=\"3\"} 90000\n"
-        ));
+        assert!(
+            text.contains("matchday_model_age_seconds{alias=\"champion\",version=\"3\"} 90000\n")
+        );
         assert!(text.contains("matchday_data_version_info{version=\"v1\",model_run_id=\"run-a\",as_of=\"2023-04-01T00:00:00Z\"} 1\n"));
     }
 

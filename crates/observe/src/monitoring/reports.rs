@@ -81,7 +81,12 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Checks the summary against its kind and names the report in it.
 fn summary_with_report(upload: &ReportUpload, name: &str) -> Result<Vec<u8>, ApiError> {
     let value = upload.summary.clone();
-    let bad = |e: serde_json::Error| invalid(format!("summary is not a {} summary: {e}", upload.kind.as_str()));
+    let bad = |e: serde_json::Error| {
+        invalid(format!(
+            "summary is not a {} summary: {e}",
+            upload.kind.as_str()
+        ))
+    };
     let json = match upload.kind {
         ReportKind::Drift => {
             let mut s: DriftSummary = serde_json::from_value(value).map_err(bad)?;
@@ -103,7 +108,11 @@ fn check_html(html: &str) -> Result<(), ApiError> {
             "report larger than {MAX_REPORT_BYTES} bytes"
         )));
     }
-    let head = html.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    let head = html
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if !(head.starts_with("<!doctype html") || head.starts_with("<html")) {
         return Err(invalid("html must be an HTML document"));
     }
@@ -183,7 +192,11 @@ mod tests {
             too_long.as_str(),
         ] {
             let err = validate_name(bad).unwrap_err();
-            assert_eq!((err.status, err.fields.clone()), (422, vec!["name".into()]), "{bad}");
+            assert_eq!(
+                (err.status, err.fields.clone()),
+                (422, vec!["name".into()]),
+                "{bad}"
+            );
         }
     }
 
@@ -227,7 +240,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(latest.report.as_deref(), Some(second.name.as_str()));
-        assert!(block_on(kv.get(&report_key(&first.name))).unwrap().is_some());
+        assert!(
+            block_on(kv.get(&report_key(&first.name)))
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]
@@ -261,7 +278,10 @@ mod tests {
         assert_eq!(err.status, 422);
         let mut not_html = upload(ReportKind::Drift, drift_summary());
         not_html.html = "hello".into();
-        assert_eq!(block_on(store(&kv, &not_html, now)).unwrap_err().status, 422);
+        assert_eq!(
+            block_on(store(&kv, &not_html, now)).unwrap_err().status,
+            422
+        );
         assert!(kv.is_empty());
     }
 }
