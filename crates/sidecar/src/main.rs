@@ -41,6 +41,10 @@ enum Command {
     Rollback(commands::publish::RemoteArgs),
     /// List the live and retained data versions of a running app.
     Versions(commands::publish::RemoteArgs),
+    /// Feature drift (PSI, KS) of recent matches against the training reference; HTML report.
+    Drift(commands::monitor::DriftArgs),
+    /// Quality of the champion on matches finished since it was trained, next to the bookmaker.
+    Quality(commands::monitor::QualityArgs),
 }
 
 #[derive(Subcommand)]
@@ -63,5 +67,7 @@ fn main() -> Result<()> {
         Command::Publish(remote) => commands::publish::publish(&data, &remote),
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),
+        Command::Drift(args) => commands::monitor::drift(&data, &args),
+        Command::Quality(args) => commands::monitor::quality(&data, &args),
     }
 }

@@ -1,3 +1,4 @@
 pub mod ingest;
+pub mod monitor;
 pub mod pipeline;
 pub mod publish;

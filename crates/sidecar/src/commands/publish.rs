@@ -58,16 +58,16 @@ fn call(
     remote: &RemoteArgs,
     method: &str,
     path: &str,
-    body: Option<&[u8]>,
+    body: Option<(&[u8], &str)>,
 ) -> Result<serde_json::Value> {
     let url = remote.url(path);
     let auth = format!("Bearer {}", remote.token()?);
     let agent = agent();
     let response = match (method, body) {
-        ("POST", Some(bytes)) => agent
+        ("POST", Some((bytes, content_type))) => agent
             .post(&url)
             .header("authorization", &auth)
-            .header("content-type", "application/x-tar")
+            .header("content-type", content_type)
             .send(bytes),
         ("POST", None) => agent.post(&url).header("authorization", &auth).send_empty(),
         _ => agent.get(&url).header("authorization", &auth).call(),
@@ -131,7 +131,12 @@ pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     // before reading it, which a client sees as a broken pipe mid-upload.
     call(remote, "GET", "/admin/versions", None)?;
     spinner.set_message(format!("upload {:.1} MB", bytes.len() as f64 / 1e6));
-    let report = call(remote, "POST", "/admin/publish", Some(&bytes));
+    let report = call(
+        remote,
+        "POST",
+        "/admin/publish",
+        Some((&bytes, "application/x-tar")),
+    );
     spinner.finish_and_clear();
     let report = report?;
     println!(
@@ -158,4 +163,19 @@ pub fn versions(remote: &RemoteArgs) -> Result<()> {
     let versions = call(remote, "GET", "/admin/versions", None)?;
     println!("{}", serde_json::to_string_pretty(&versions)?);
     Ok(())
+}
+
+/// Uploads a monitoring report (summary + HTML) through `admin`; returns
+/// its index entry (name, url).
+pub fn upload_report(
+    remote: &RemoteArgs,
+    upload: &matchday_observe::monitoring::reports::ReportUpload,
+) -> Result<serde_json::Value> {
+    let body = serde_json::to_vec(upload)?;
+    call(
+        remote,
+        "POST",
+        matchday_observe::endpoints::admin::REPORTS_ROUTE,
+        Some((&body, "application/json")),
+    )
 }
