@@ -7,7 +7,8 @@
 # (football-data folder, default ../shared/data/football-data),
 # MATCHDAY_AS_OF (default 2023-04-01), MATCHDAY_LISTEN (default
 # 127.0.0.1:3000), MATCHDAY_ADMIN_TOKEN (default: generated once into
-# .spin/admin-token), HOST_FLAGS (e.g. --fresh-instance).
+# .spin/admin-token), MATCHDAY_API_KEY (X-API-Key for /monitoring/*,
+# default: generated once into .spin/api-key), HOST_FLAGS (e.g. --fresh-instance).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -66,6 +67,9 @@ Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token, API ke
   curl -H "$K" http://$LISTEN/predict/precomputed/${ID:-<match_id>}
   curl -H "$K" 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
   curl -H "$K" 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
+  curl http://$LISTEN/healthcheck/
+  curl http://$LISTEN/metrics
+  curl -H "$K" http://$LISTEN/monitoring/components
 Ctrl-C stops it.
 TXT
 wait $HOST_PID

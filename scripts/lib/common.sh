@@ -31,8 +31,8 @@ link_target_dir() {
 
 # Every component crate under components/ (the ones spin.toml serves).
 component_packages() {
-    for dir in components/*/; do
-        printf -- '-p %s ' "$(basename "$dir")"
+    for manifest in components/*/Cargo.toml; do
+        printf -- '-p %s ' "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)"
     done
 }
 

@@ -1,11 +1,13 @@
 //! `admin`: authenticated publish, rollback and version listing of data
-//! versions, and the model registry (`/admin/models...`).
-//! The logic is `matchday_publish::admin` and `matchday_serving::admin`; this
+//! versions, the model registry (`/admin/models...`) and the upload of
+//! monitoring reports. The logic is `matchday_publish::admin`,
+//! `matchday_serving::admin` and `matchday_observe::endpoints::admin`; this
 //! file only adapts Spin to them. The bearer token is checked by the gateway
 //! (`matchday_spin::Service`), before any body is read.
 
 use matchday_core::error::ApiError;
 use matchday_core::response::HttpResponse;
+use matchday_observe::endpoints::admin as reports;
 use matchday_publish::admin::{self, MAX_BUNDLE_BYTES};
 use matchday_serving::admin as models;
 use matchday_serving::predict::Now;
@@ -21,6 +23,9 @@ async fn handle(request: Request) -> impl IntoResponse {
         .serve(request, async |req: Incoming| {
             if models::is_model_path(&req.path) {
                 serve_models(req).await
+            } else if let Some(routed) = reports::route(&req.method, &req.path) {
+                routed?;
+                serve_report(req).await
             } else {
                 serve_data(req).await
             }
@@ -28,14 +33,28 @@ async fn handle(request: Request) -> impl IntoResponse {
         .await
 }
 
+/// The body, refused above `limit` (the service's cap is the largest one).
+async fn body_at_most(req: &mut Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let body = req.body().await?;
+    if body.len() > limit {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    Ok(body)
+}
+
 async fn serve_data(mut req: Incoming) -> Result<HttpResponse, ApiError> {
     let action = admin::route(&req.method, &req.path)?;
     let body = if action.needs_body() {
-        req.body().await?
+        body_at_most(&mut req, MAX_BUNDLE_BYTES).await?
     } else {
         Vec::new()
     };
     Ok(admin::execute(action, &body, req.kv()?, chrono::Utc::now()).await)
+}
+
+async fn serve_report(mut req: Incoming) -> Result<HttpResponse, ApiError> {
+    let body = body_at_most(&mut req, reports::MAX_UPLOAD_BYTES).await?;
+    Ok(reports::execute(&body, req.kv()?, chrono::Utc::now()).await)
 }
 
 async fn serve_models(mut req: Incoming) -> Result<HttpResponse, ApiError> {
@@ -49,11 +68,7 @@ async fn serve_models(mut req: Incoming) -> Result<HttpResponse, ApiError> {
         models::DEFAULT_TOLERANCE
     };
     let body = if action.needs_body() {
-        let body = req.body().await?;
-        if body.len() > MAX_UPLOAD_BYTES {
-            return Err(ApiError::payload_too_large(MAX_UPLOAD_BYTES));
-        }
-        body
+        body_at_most(&mut req, MAX_UPLOAD_BYTES).await?
     } else {
         Vec::new()
     };

@@ -105,6 +105,8 @@ pub const ROUTES: &[RouteRule] = &[
     rule("/monitoring/", 1),
     rule("/monitoring/task_status/{task_id}", 1),
     rule("/monitoring/drift", 1),
+    rule("/monitoring/quality", 1),
+    rule("/monitoring/components", 1),
     rule("/monitoring/celery/queues", 1),
     rule("/monitoring/celery/workers", 1),
     rule("/monitoring/reports/", 1),
@@ -113,6 +115,10 @@ pub const ROUTES: &[RouteRule] = &[
     rule("/admin/publish", 1),
     rule("/admin/rollback", 1),
     rule("/admin/versions", 1),
+    rule("/admin/models", 1),
+    rule("/admin/models/aliases/{alias}", 1),
+    rule("/admin/models/aliases/{alias}/rollback", 1),
+    rule("/admin/monitoring/reports", 1),
 ];
 
 fn segments(path: &str) -> impl Iterator<Item = &str> {

@@ -114,7 +114,9 @@ pub async fn publish(
     let history = match record_history(kv, &version).await {
         Ok(history) => Some(history),
         Err(err) => {
-            warnings.push(format!("history not updated ({err}); rollback still finds the previous version"));
+            warnings.push(format!(
+                "history not updated ({err}); rollback still finds the previous version"
+            ));
             None
         }
     };
@@ -122,7 +124,9 @@ pub async fn publish(
     if let Some(history) = history {
         match collect_garbage(kv, &history, &version).await {
             Ok(removed) => versions_removed = removed,
-            Err(err) => warnings.push(format!("old versions not removed ({err}); the next publish retries")),
+            Err(err) => warnings.push(format!(
+                "old versions not removed ({err}); the next publish retries"
+            )),
         }
     }
     Ok(PublishReport {

@@ -403,7 +403,12 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     let first = block_on(commit::publish(&kv, &bundle_bytes(300, 290, RUN), now(0))).unwrap();
     // Count the writes of a publish up to and including the flip.
     let probe = MemoryKv::new();
-    block_on(commit::publish(&probe, &bundle_bytes(300, 290, "run-b"), now(1))).unwrap();
+    block_on(commit::publish(
+        &probe,
+        &bundle_bytes(300, 290, "run-b"),
+        now(1),
+    ))
+    .unwrap();
     let up_to_flip = probe.writes() - 1; // everything but the history write (no garbage yet)
     kv.fail_writes_after(up_to_flip);
     let second = block_on(commit::publish(
@@ -413,7 +418,11 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     ))
     .expect("the flip succeeded, so the publish did");
     assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
-    assert!(second.warnings[0].contains("history"), "{:?}", second.warnings);
+    assert!(
+        second.warnings[0].contains("history"),
+        "{:?}",
+        second.warnings
+    );
     let (_, body, version) = get(&kv, "/predict/precomputed/1001");
     assert_eq!(
         (version.as_str(), body["model_run_id"].as_str()),

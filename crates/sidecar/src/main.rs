@@ -50,6 +50,10 @@ enum Command {
         #[command(subcommand)]
         command: commands::registry::RegistryCommand,
     },
+    /// Feature drift (PSI, KS) of recent matches against the training reference; HTML report.
+    Drift(commands::monitor::DriftArgs),
+    /// Quality of the champion on matches finished since it was trained, next to the bookmaker.
+    Quality(commands::monitor::QualityArgs),
 }
 
 #[derive(Subcommand)]
@@ -74,5 +78,7 @@ fn main() -> Result<()> {
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),
         Command::Registry { command } => commands::registry::run(&data, &command),
+        Command::Drift(args) => commands::monitor::drift(&data, &args),
+        Command::Quality(args) => commands::monitor::quality(&data, &args),
     }
 }

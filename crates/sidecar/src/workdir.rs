@@ -44,3 +44,7 @@ pub const PIPELINE_CONFIG: &str = "pipeline.json";
 pub const MODEL: &str = "model.onnx";
 pub const MODEL_CARD: &str = "model_card.json";
 pub const PREDICTIONS_META: &str = "predictions.json";
+/// The training distribution of the model's features (`matchday drift`'s reference).
+pub const DRIFT_REFERENCE: &str = "drift_reference.json";
+/// Where `drift` and `quality` write their reports.
+pub const REPORTS_DIR: &str = "reports";

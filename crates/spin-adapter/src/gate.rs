@@ -28,13 +28,14 @@
 //! always with `Retry-After`), adds CORS headers, and reports the request to
 //! the [`Observer`] (no key, no raw path, no query).
 
+use crate::metrics::RequestMetrics;
 use crate::{SpinKv, read_body, send};
 use matchday_core::error::ApiError;
 use matchday_core::query::Query;
 use matchday_core::response::HttpResponse;
 use matchday_gateway::admission::{Admitted, Caller, Gate, RequestHead, Stage};
 use matchday_gateway::config::{self, GatewayConfig};
-use matchday_gateway::observe::{NoObserver, Observer, RequestRecord, method_label};
+use matchday_gateway::observe::{Observer, RequestRecord, method_label};
 use matchday_gateway::ratelimit::RateLimiter;
 use spin_sdk::http::{FullBody, Request};
 use std::cell::RefCell;
@@ -73,19 +74,20 @@ impl Incoming {
 }
 
 /// A component's gateway settings beyond the Spin variables.
-pub struct Service<O: Observer = NoObserver> {
+pub struct Service<O: Observer = RequestMetrics> {
     pub component: &'static str,
     /// Request body cap of this component (413 above it).
     pub max_body_bytes: usize,
     pub observer: O,
 }
 
-impl Service<NoObserver> {
+impl Service<RequestMetrics> {
+    /// Counts requests in the app's metrics ([`RequestMetrics`]) by default.
     pub fn new(component: &'static str) -> Self {
         Service {
             component,
             max_body_bytes: config::DEFAULT_MAX_BODY_BYTES,
-            observer: NoObserver,
+            observer: RequestMetrics,
         }
     }
 }

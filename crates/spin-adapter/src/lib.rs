@@ -12,6 +12,8 @@ pub mod gate;
 
 pub use gate::{Incoming, Service, serve};
 
+pub mod metrics;
+
 use futures::StreamExt;
 use matchday_core::error::ApiError;
 use matchday_core::kv::{KvCounter, KvError, KvRead, KvWrite};

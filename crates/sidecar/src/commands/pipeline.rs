@@ -180,6 +180,8 @@ pub fn train(data_dir: &Path) -> Result<()> {
     spinner.finish_and_clear();
     work.write(workdir::MODEL, &output.onnx_bytes)?;
     work.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
+    let reference = super::monitor::training_reference(&output, &matches)?;
+    work.write(workdir::DRIFT_REFERENCE, &serde_json::to_vec(&reference)?)?;
     println!("{}", output.report);
     println!(
         "model → {} (card {})",

@@ -184,3 +184,18 @@ pub fn versions(remote: &RemoteArgs) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(&versions)?);
     Ok(())
 }
+
+/// Uploads a monitoring report (summary + HTML) through `admin`; returns
+/// its index entry (name, url).
+pub fn upload_report(
+    remote: &RemoteArgs,
+    upload: &matchday_observe::monitoring::reports::ReportUpload,
+) -> Result<serde_json::Value> {
+    let body = serde_json::to_vec(upload)?;
+    call(
+        remote,
+        "POST",
+        matchday_observe::endpoints::admin::REPORTS_ROUTE,
+        Some((&body, "application/json")),
+    )
+}
