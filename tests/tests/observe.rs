@@ -130,7 +130,7 @@ fn metrics_count_every_request_when_each_lands_on_a_fresh_instance() {
     }
     assert_eq!(app.get("/predict/precomputed/abc").status, 422);
     let (text, s) = scrape(&app);
-    let route = ("route", "/predict/precomputed/{match_id}");
+    let route = ("route", "/predict/precomputed/:match_id");
     let lookup = ("component", "lookup");
     assert_eq!(
         counter(
