@@ -234,7 +234,7 @@ fn metrics_count_requests_spread_over_reused_instances() {
         &[("component", "lookup")],
     );
     assert!(
-        instances >= 1.0 && instances < 120.0,
+        (1.0..120.0).contains(&instances),
         "instances were reused: {instances}"
     );
     assert!(
@@ -387,7 +387,7 @@ fn drift_of(dir: &Path) -> (matchday_observe::monitoring::records::DriftSummary,
 #[test]
 fn drift_is_detected_on_a_shifted_sample_and_not_on_an_unshifted_one() {
     let app = TestApp::start();
-    let (calm, calm_html) = drift_of(&work_copy(0.0).path());
+    let (calm, calm_html) = drift_of(work_copy(0.0).path());
     assert!(
         calm.current_window.n > 300,
         "a season of matches: {}",
@@ -405,7 +405,7 @@ fn drift_is_detected_on_a_shifted_sample_and_not_on_an_unshifted_one() {
     let served = app.get_with("/monitoring/drift", &[KEY]).json();
     assert_eq!(served["drift_score"], 0.0);
 
-    let (moved, moved_html) = drift_of(&work_copy(1.0).path());
+    let (moved, moved_html) = drift_of(work_copy(1.0).path());
     let diff_features: Vec<_> = moved
         .features
         .iter()
