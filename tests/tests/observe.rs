@@ -342,7 +342,7 @@ fn upload(app: &TestApp, kind: ReportKind, summary: Value, html: String) -> Repl
 /// A copy of the sample's work files the drift command reads, with the
 /// diff features of every match moved by `shift` standard deviations.
 fn work_copy(shift: f64) -> tempfile::TempDir {
-    let source = sample().data_dir.path().join("work");
+    let source = sample().data_dir.join("work");
     let copy = tempfile::tempdir().unwrap();
     let work = copy.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -536,7 +536,7 @@ fn quality_of_a_hand_checkable_fixture_is_served_as_computed() {
 fn quality_of_the_sample_champion_on_matches_finished_after_training() {
     // The sample trains as of 2023-04-01; the store knows the rest of the
     // 2022-23 season, which is what "finished since" means here.
-    let (summary, html) = monitor::quality_report(sample().data_dir.path(), Utc::now()).unwrap();
+    let (summary, html) = monitor::quality_report(&sample().data_dir, Utc::now()).unwrap();
     let model = summary.model.expect("matches finished after 2023-04-01");
     assert!(model.n > 50, "{}", model.n);
     assert!(summary.window.from.as_deref().unwrap() > "2023-04-01");
