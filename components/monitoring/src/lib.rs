@@ -1,15 +1,13 @@
 //! `monitoring`: the service's own pages. `/` and `/healthcheck/` are open
-//! (probes); `/monitoring/*` needs an `X-API-Key` (the gateway checks it
-//! first; `matchday_observe` checks again, so its endpoints are closed on
-//! their own too). The logic is `matchday_observe::endpoints`; this file
-//! only adapts Spin to it.
+//! (probes); `/monitoring/*` needs an `X-API-Key`, which the gateway checks
+//! before `serve` runs. The logic is `matchday_observe::endpoints`; this
+//! file only adapts Spin to it.
 
-use matchday_core::auth;
 use matchday_core::error::ApiError;
 use matchday_core::response::HttpResponse;
-use matchday_observe::endpoints::{API_KEY_HEADER, monitoring, service};
+use matchday_observe::endpoints::{monitoring, service};
 use matchday_observe::monitoring::components::{ComponentRoutes, parse_manifest};
-use matchday_spin::{Incoming, metrics, variable};
+use matchday_spin::{Incoming, metrics};
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_service;
 
@@ -48,15 +46,8 @@ async fn serve(req: Incoming) -> Result<HttpResponse, ApiError> {
     if !path.starts_with("/monitoring/") {
         return Err(ApiError::not_found("no such endpoint"));
     }
-    let api_keys = auth::parse_secrets(&variable("api_keys").await?);
-    let api_key = req
-        .headers
-        .get(API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok());
     let ctx = monitoring::Context {
         method: &req.method,
-        api_key,
-        api_keys: &api_keys,
         build: &build,
         routes: &routes,
     };

@@ -1,8 +1,9 @@
-//! `GET /monitoring/*` (API key required): drift, quality, reports and the
-//! component table. Every answer is a read of records the sidecar
+//! `GET /monitoring/*`: drift, quality, reports and the component table.
+//! The API key these routes need is checked before this code runs, by the
+//! gateway every component enters through (`matchday_gateway::policy`). Every answer is a read of records the sidecar
 //! published through `admin`; nothing is computed at request time.
 
-use super::{BuildInfo, authorize_api_key, json, store_unavailable};
+use super::{BuildInfo, json, store_unavailable};
 use crate::metrics::slots;
 use crate::monitoring::components::ComponentRoutes;
 use crate::monitoring::models::{self, ModelVersion};
@@ -16,8 +17,6 @@ use serde::Serialize;
 /// What reaching a monitoring endpoint takes besides the path.
 pub struct Context<'a> {
     pub method: &'a str,
-    pub api_key: Option<&'a str>,
-    pub api_keys: &'a [String],
     pub build: &'a BuildInfo,
     pub routes: &'a [ComponentRoutes],
 }
@@ -56,8 +55,6 @@ pub async fn handle(path: &str, ctx: &Context<'_>, kv: &impl KvRead) -> HttpResp
 }
 
 async fn serve(path: &str, ctx: &Context<'_>, kv: &impl KvRead) -> Result<HttpResponse, ApiError> {
-    // The key first: without it, not even which endpoints exist is told.
-    authorize_api_key(ctx.api_key, ctx.api_keys)?;
     let route = route(path).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
     if ctx.method != "GET" && ctx.method != "HEAD" {
         return Err(ApiError::method_not_allowed("GET"));
@@ -216,8 +213,6 @@ mod tests {
     use matchday_core::kv::{KvWrite, MemoryKv};
     use serde_json::Value;
 
-    const KEY: &str = "secret-key";
-
     fn build() -> BuildInfo {
         BuildInfo {
             component: "monitoring".into(),
@@ -226,8 +221,7 @@ mod tests {
         }
     }
 
-    fn get(kv: &MemoryKv, path: &str, key: Option<&str>) -> HttpResponse {
-        let keys = vec![KEY.to_string()];
+    fn get(kv: &MemoryKv, path: &str) -> HttpResponse {
         let build = build();
         let routes = parse_manifest(
             "[[trigger.http]]\nroute = \"/x/...\"\ncomponent = \"lookup\"\n\
@@ -236,8 +230,6 @@ mod tests {
         );
         let ctx = Context {
             method: "GET",
-            api_key: key,
-            api_keys: &keys,
             build: &build,
             routes: &routes,
         };
@@ -249,55 +241,33 @@ mod tests {
     }
 
     #[test]
-    fn every_route_needs_the_key() {
-        let kv = MemoryKv::new();
-        for path in [
-            "/monitoring/drift",
-            "/monitoring/reports/x.html",
-            "/monitoring/nope",
-        ] {
-            let r = get(&kv, path, None);
-            assert_eq!(r.status, 401, "{path}");
-            assert_eq!(r.header("www-authenticate"), Some("ApiKey"));
-            assert_eq!(get(&kv, path, Some("wrong")).status, 401);
-        }
-        assert_eq!(get(&kv, "/monitoring/nope", Some(KEY)).status, 404);
-    }
-
-    #[test]
     fn drift_and_quality_before_any_report() {
         let kv = MemoryKv::new();
-        let drift = get(&kv, "/monitoring/drift", Some(KEY));
+        let drift = get(&kv, "/monitoring/drift");
         assert_eq!(drift.status, 200);
         assert_eq!(body(&drift)["drift_score"], Value::Null);
         assert!(body(&drift)["message"].is_string());
-        let quality = get(&kv, "/monitoring/quality/", Some(KEY));
+        let quality = get(&kv, "/monitoring/quality/");
         assert_eq!(body(&quality)["model"], Value::Null);
-        assert_eq!(
-            body(&get(&kv, "/monitoring/reports", Some(KEY))),
-            Value::Array(vec![])
-        );
+        assert_eq!(body(&get(&kv, "/monitoring/reports")), Value::Array(vec![]));
     }
 
     #[test]
     fn reports_unknown_is_404_and_path_characters_422() {
         let kv = MemoryKv::new();
         block_on(kv.set(&report_key("drift-1.html"), b"<!DOCTYPE html><p>hi</p>")).unwrap();
-        let ok = get(&kv, "/monitoring/reports/drift-1.html", Some(KEY));
+        let ok = get(&kv, "/monitoring/reports/drift-1.html");
         assert_eq!(ok.status, 200);
         assert_eq!(ok.header("content-type"), Some("text/html; charset=utf-8"));
         assert!(ok.header("content-security-policy").is_some());
-        assert_eq!(
-            get(&kv, "/monitoring/reports/drift-2.html", Some(KEY)).status,
-            404
-        );
+        assert_eq!(get(&kv, "/monitoring/reports/drift-2.html").status, 404);
         for bad in [
             "/monitoring/reports/../secret",
             "/monitoring/reports/a/b",
             "/monitoring/reports/..%2Fdata%2Fcurrent",
             "/monitoring/reports/%2e%2e",
         ] {
-            let r = get(&kv, bad, Some(KEY));
+            let r = get(&kv, bad);
             assert_eq!(r.status, 422, "{bad}");
             assert_eq!(body(&r)["error"]["fields"][0], "name");
         }
@@ -322,7 +292,7 @@ mod tests {
                 .await
                 .unwrap();
         });
-        let b = body(&get(&kv, "/monitoring/components", Some(KEY)));
+        let b = body(&get(&kv, "/monitoring/components"));
         let list = b["components"].as_array().unwrap();
         assert_eq!(list[0]["id"], "lookup");
         assert_eq!(list[0]["routes"][0], "/x/...");
