@@ -172,6 +172,31 @@ fn input_order_does_not_matter() {
     }
 }
 
+/// After changing what is known about match `k`, every row at or before its
+/// kick-off must be bit-identical to `base`, and (unless `k` is the last
+/// match) some later row must differ: the change reached the features.
+fn assert_only_later_rows_change(
+    matches: &[Match],
+    k: usize,
+    base: &FeatureTable,
+    perturbed: &FeatureTable,
+) {
+    let cutoff = matches[k].kickoff;
+    let mut changed_later = false;
+    for (i, m) in matches.iter().enumerate() {
+        let same = same_bits(&perturbed.rows[i], &base.rows[i]);
+        if m.kickoff <= cutoff {
+            assert!(same, "row {i} leaked {k}");
+        } else if !same {
+            changed_later = true;
+        }
+    }
+    assert!(
+        changed_later || k == matches.len() - 1,
+        "perturbing {k} had no effect"
+    );
+}
+
 #[test]
 fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
     let data = generate(&SyntheticConfig::default());
@@ -189,19 +214,7 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
             away: s.home,
         });
         let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
-        let cutoff = data.matches[k].kickoff;
-        let mut changed_later = false;
-        for (i, m) in data.matches.iter().enumerate() {
-            if m.kickoff <= cutoff {
-                assert!(same_bits(&t.rows[i], &base.rows[i]), "row {i} leaked {k}");
-            } else if !same_bits(&t.rows[i], &base.rows[i]) {
-                changed_later = true;
-            }
-        }
-        assert!(
-            changed_later || k == data.matches.len() - 1,
-            "perturbing {k} had no effect"
-        );
+        assert_only_later_rows_change(&data.matches, k, &base, &t);
     }
 }
 
@@ -271,19 +284,7 @@ fn shot_block_uses_only_earlier_matches_statistics() {
         s.shots = Some([40, 0]);
         s.corners = None;
         let t = build_features(&data.matches, &perturbed, far_future(), &config).unwrap();
-        let cutoff = data.matches[k].kickoff;
-        let mut changed_later = false;
-        for (i, m) in data.matches.iter().enumerate() {
-            if m.kickoff <= cutoff {
-                assert!(same_bits(&t.rows[i], &base.rows[i]), "row {i} leaked {k}");
-            } else if !same_bits(&t.rows[i], &base.rows[i]) {
-                changed_later = true;
-            }
-        }
-        assert!(
-            changed_later || k == data.matches.len() - 1,
-            "perturbing {k} had no effect"
-        );
+        assert_only_later_rows_change(&data.matches, k, &base, &t);
     }
     // Statistics of a match whose result is not visible yet are not used.
     let as_of = data.matches[data.matches.len() / 2].kickoff + Duration::hours(1);
