@@ -24,6 +24,7 @@ pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod features;
+pub mod linalg;
 pub mod linear;
 pub mod metrics;
 pub mod models;

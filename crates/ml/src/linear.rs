@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::linalg::cholesky_solve;
 use crate::{MlError, Result};
 
 /// Fitting parameters.
@@ -348,7 +349,12 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
         }
 
         let neg_grad: Vec<f64> = grad.iter().map(|g| -g).collect();
-        let step = cholesky_solve(&mut hess, p, &neg_grad)?;
+        let step = cholesky_solve(&mut hess, p, &neg_grad).map_err(|e| {
+            MlError::Solver(format!(
+                "Hessian is not positive definite (pivot {}: {:e}); collinear features with l2 = 0?",
+                e.pivot, e.value
+            ))
+        })?;
         let slope: f64 = grad.iter().zip(&step).map(|(g, s)| g * s).sum();
         // Backtracking (Armijo): Newton's full step is almost always taken,
         // halving only guards the first iterations far from the optimum.
@@ -385,46 +391,6 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
         "no convergence in {} iterations (is the data separable with l2 = 0?)",
         params.max_iter
     )))
-}
-
-/// Solve `a x = b` for symmetric positive definite `a` (overwritten by its
-/// Cholesky factor).
-fn cholesky_solve(a: &mut [f64], n: usize, b: &[f64]) -> Result<Vec<f64>> {
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
-        }
-        if d <= 0.0 || !d.is_finite() {
-            return Err(MlError::Solver(format!(
-                "Hessian is not positive definite (pivot {j}: {d:e}); collinear features with l2 = 0?"
-            )));
-        }
-        let d = d.sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / d;
-        }
-    }
-    // L y = b, then Lᵀ x = y.
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= a[i * n + k] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= a[k * n + i] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    Ok(y)
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::membership::Arrival;
+use crate::linalg::cholesky_solve;
 
 /// Scores above this are folded into the probabilities' normalisation; the
 /// Poisson mass beyond 10 goals is negligible at football rates.
@@ -305,7 +306,7 @@ pub fn fit(
             break;
         }
         let neg: Vec<f64> = grad.iter().map(|g| -g).collect();
-        let Some(step) = cholesky_solve(&mut hess, p, &neg) else {
+        let Ok(step) = cholesky_solve(&mut hess, p, &neg) else {
             break;
         };
         // Newton on a convex objective: the full step almost always wins;
@@ -386,42 +387,6 @@ fn fit_rho(rows: &[(f64, &Result1x2)], model: &DcModel, start: f64) -> f64 {
         }
     }
     rho
-}
-
-/// `a x = b` for symmetric positive definite `a` (overwritten).
-fn cholesky_solve(a: &mut [f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
-        }
-        if d <= 0.0 || !d.is_finite() {
-            return None;
-        }
-        let d = d.sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / d;
-        }
-    }
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= a[i * n + k] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= a[k * n + i] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    Some(y)
 }
 
 /// One match of a league, as the walk-forward sees it.

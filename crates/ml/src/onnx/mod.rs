@@ -79,22 +79,12 @@ pub fn export_logit(
             raw.intercepts.iter().map(|&b| b as f32).collect(),
         ),
     ];
-    let mut linear_input = INPUT_NAME;
-    if options.missing_values == MissingValues::FilledInGraph {
-        initializers.push(tensor(
-            "fill_values",
-            vec![f],
-            raw.fill_values.iter().map(|&v| v as f32).collect(),
-        ));
-        nodes.push(node("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]));
-        nodes.push(node(
-            "Where",
-            &["features_is_nan", "fill_values", INPUT_NAME],
-            "features_filled",
-            vec![],
-        ));
-        linear_input = "features_filled";
-    }
+    let linear_input = match options.missing_values {
+        MissingValues::FilledInGraph => {
+            fill_missing_in_graph(&raw.fill_values, &mut nodes, &mut initializers)
+        }
+        MissingValues::FillBeforeInference => INPUT_NAME,
+    };
     nodes.push(node(
         "MatMul",
         &[linear_input, "weights"],
@@ -248,22 +238,12 @@ pub fn export_gbdt(
 
     let mut nodes = Vec::new();
     let mut initializers = Vec::new();
-    let mut input = INPUT_NAME;
-    if options.missing_values == MissingValues::FilledInGraph {
-        initializers.push(tensor(
-            "fill_values",
-            vec![f],
-            model.fill_values.iter().map(|&v| v as f32).collect(),
-        ));
-        nodes.push(node("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]));
-        nodes.push(node(
-            "Where",
-            &["features_is_nan", "fill_values", INPUT_NAME],
-            "features_filled",
-            vec![],
-        ));
-        input = "features_filled";
-    }
+    let input = match options.missing_values {
+        MissingValues::FilledInGraph => {
+            fill_missing_in_graph(&model.fill_values, &mut nodes, &mut initializers)
+        }
+        MissingValues::FillBeforeInference => INPUT_NAME,
+    };
     nodes.push(NodeProto {
         input: vec![input.into()],
         output: vec!["label".into(), OUTPUT_NAME.into()],
@@ -332,6 +312,28 @@ struct TreeAttributes {
     class_node_ids: Vec<i64>,
     class_ids: Vec<i64>,
     class_weights: Vec<f32>,
+}
+
+/// `Where(IsNaN(x), fill_values, x)`: a missing input becomes the training
+/// fill value inside the graph. Returns the name of the filled tensor.
+fn fill_missing_in_graph(
+    fill_values: &[f64],
+    nodes: &mut Vec<NodeProto>,
+    initializers: &mut Vec<TensorProto>,
+) -> &'static str {
+    initializers.push(tensor(
+        "fill_values",
+        vec![fill_values.len() as i64],
+        fill_values.iter().map(|&v| v as f32).collect(),
+    ));
+    nodes.push(node("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]));
+    nodes.push(node(
+        "Where",
+        &["features_is_nan", "fill_values", INPUT_NAME],
+        "features_filled",
+        vec![],
+    ));
+    "features_filled"
 }
 
 fn tensor(name: &str, dims: Vec<i64>, float_data: Vec<f32>) -> TensorProto {
