@@ -8,7 +8,9 @@
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
 use crate::error::ArtifactError;
+use crate::market_records::{MarketData, Skipped};
 use crate::records::{self, DataSet};
+use crate::{links, odds, roi};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use matchday_core::kv::{KvError, KvWrite};
@@ -37,6 +39,9 @@ pub struct PublishReport {
     pub pointer: DataPointer,
     pub records_written: usize,
     pub versions_removed: Vec<String>,
+    /// Odds and links whose match is not in `matches.parquet`: skipped, the
+    /// rest is published.
+    pub skipped: Skipped,
 }
 
 /// Unpacks and validates a bundle: every artifact, and their consistency.
@@ -51,11 +56,23 @@ pub fn decode(bundle_bytes: &[u8]) -> Result<DataSet, ArtifactError> {
     )?;
     let features =
         artifacts::read_features(Bytes::copy_from_slice(bundle.file(artifacts::FEATURES)?))?;
+    let optional = |name: &str| bundle.files.get(name).map(|b| Bytes::copy_from_slice(b));
+    let odds = optional(odds::ODDS).map(odds::read).transpose()?;
+    let links = optional(links::LINKS).map(links::read).transpose()?;
+    let roi = optional(roi::ROI).map(roi::read).transpose()?;
+    let known: BTreeSet<i64> = matches.iter().map(|m| m.match_id).collect();
+    let market = MarketData::restrict_to(
+        odds.unwrap_or_default(),
+        links.unwrap_or_default(),
+        roi.unwrap_or_default(),
+        &known,
+    );
     let data = DataSet {
         manifest: bundle.manifest,
         matches,
         predictions,
         features,
+        market,
     };
     data.check_consistency()?;
     Ok(data)
@@ -115,6 +132,7 @@ pub async fn publish(
         pointer: built.pointer,
         records_written: built.records.len() + 3,
         versions_removed,
+        skipped: data.market.skipped.clone(),
     })
 }
 
