@@ -72,11 +72,12 @@ async fn listing(
     };
     let start = u32::try_from(offset).unwrap_or(u32::MAX).min(market.odds_rows);
     let end = start.saturating_add(limit as u32).min(market.odds_rows);
+    let range = start..end;
     let rows = pages::rows(
         kv,
         |chunk| market_layout::odds_chunk_key(&p.version, chunk),
         p.chunk_rows,
-        &[start..end],
+        std::slice::from_ref(&range),
     )
     .await?;
     Ok(json::array(rows.iter().map(Vec::as_slice)))
