@@ -87,9 +87,7 @@ pub fn booksum(odds: [f64; 3]) -> f64 {
 /// Shin's probabilities for a given insider share `z`:
 /// `p_i = (sqrt(z² + 4(1-z) π_i²/β) - z) / (2(1-z))`.
 fn shin_probabilities(inverse: &[f64; 3], booksum: f64, z: f64) -> [f64; 3] {
-    inverse.map(|pi| {
-        ((z * z + 4.0 * (1.0 - z) * pi * pi / booksum).sqrt() - z) / (2.0 * (1.0 - z))
-    })
+    inverse.map(|pi| ((z * z + 4.0 * (1.0 - z) * pi * pi / booksum).sqrt() - z) / (2.0 * (1.0 - z)))
 }
 
 /// Shin's `z`: the root of `Σ p_i(z) = 1` in `[0, 1)`. The sum is `sqrt(β) ≥ 1`
@@ -172,7 +170,8 @@ mod tests {
         let beta = booksum(odds);
         for (i, o) in odds.iter().enumerate() {
             let pi = 1.0 / o;
-            let expected = ((z * z + 4.0 * (1.0 - z) * pi * pi / beta).sqrt() - z) / (2.0 * (1.0 - z));
+            let expected =
+                ((z * z + 4.0 * (1.0 - z) * pi * pi / beta).sqrt() - z) / (2.0 * (1.0 - z));
             assert!((p[i] - expected).abs() < 1e-12);
         }
     }
@@ -221,7 +220,10 @@ mod tests {
             .zip(&p)
             .map(|(o, p)| p.ln() / (1.0 / o).ln())
             .collect();
-        assert!(k.iter().all(|x| (x - k[0]).abs() < 1e-9) && k[0] > 1.0, "{k:?}");
+        assert!(
+            k.iter().all(|x| (x - k[0]).abs() < 1e-9) && k[0] > 1.0,
+            "{k:?}"
+        );
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
 
@@ -229,7 +231,10 @@ mod tests {
     fn unusable_prices_are_errors_not_panics() {
         for method in Method::ALL {
             assert_eq!(implied([1.0, 3.0, 4.0], method), Err(MarginError::BadPrice));
-            assert_eq!(implied([f64::NAN, 3.0, 4.0], method), Err(MarginError::BadPrice));
+            assert_eq!(
+                implied([f64::NAN, 3.0, 4.0], method),
+                Err(MarginError::BadPrice)
+            );
             assert_eq!(
                 implied([f64::INFINITY, 3.0, 4.0], method),
                 Err(MarginError::BadPrice)
@@ -244,11 +249,18 @@ mod tests {
 
     #[test]
     fn extreme_but_valid_prices_stay_finite() {
-        for odds in [[1.01, 50.0, 100.0], [1000.0, 1000.0, 1.0001], [1.5, 1.5, 1.5]] {
+        for odds in [
+            [1.01, 50.0, 100.0],
+            [1000.0, 1000.0, 1.0001],
+            [1.5, 1.5, 1.5],
+        ] {
             for method in Method::ALL {
                 let p = implied(odds, method).unwrap();
                 assert!(p.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
-                assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{method:?} {odds:?}");
+                assert!(
+                    (p.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+                    "{method:?} {odds:?}"
+                );
             }
         }
     }

@@ -90,9 +90,10 @@ impl Query {
         let Some(raw) = self.str(name)? else {
             return Ok(None);
         };
-        let value: f64 = raw.trim().parse().map_err(|_| {
-            ApiError::invalid_parameter(name, format!("{name} must be a number"))
-        })?;
+        let value: f64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid_parameter(name, format!("{name} must be a number")))?;
         if value.is_finite() && range.contains(&value) {
             Ok(Some(value))
         } else {
@@ -249,13 +250,22 @@ mod tests {
         assert_eq!(q("r=-1").float("r", -1.0..=10.0).unwrap(), Some(-1.0));
         for bad in ["r=abc", "r=NaN", "r=inf", "r=11", "r="] {
             let err = q(bad).float("r", -1.0..=10.0).unwrap_err();
-            assert_eq!((err.status, err.fields.clone()), (422, vec!["r".to_string()]), "{bad}");
+            assert_eq!(
+                (err.status, err.fields.clone()),
+                (422, vec!["r".to_string()]),
+                "{bad}"
+            );
         }
         assert_eq!(
             q("from=2023-01-31").date("from").unwrap(),
             chrono::NaiveDate::from_ymd_opt(2023, 1, 31)
         );
-        for bad in ["from=2023-02-30", "from=31/01/2023", "from=2023-1-x", "from="] {
+        for bad in [
+            "from=2023-02-30",
+            "from=31/01/2023",
+            "from=2023-1-x",
+            "from=",
+        ] {
             assert_eq!(q(bad).date("from").unwrap_err().status, 422, "{bad}");
         }
     }

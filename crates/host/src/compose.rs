@@ -295,7 +295,10 @@ mod tests {
             ("matchday:api/lookup", "matchday:api/lookup"),
             ("plain-name", "plain-name"),
         ] {
-            assert!(matches_import(dependency, import), "{dependency} ~ {import}");
+            assert!(
+                matches_import(dependency, import),
+                "{dependency} ~ {import}"
+            );
         }
         for (dependency, import) in [
             ("matchday:api/lookup@0.1.0", "matchday:api/lookup"),
@@ -306,7 +309,10 @@ mod tests {
             ("matchday:api/lookup", "lookup"),
             ("plain-name", "other-name"),
         ] {
-            assert!(!matches_import(dependency, import), "{dependency} !~ {import}");
+            assert!(
+                !matches_import(dependency, import),
+                "{dependency} !~ {import}"
+            );
         }
     }
 
@@ -320,7 +326,10 @@ mod tests {
 
     #[test]
     fn package_names_are_sanitised() {
-        assert_eq!(sanitize("matchday:api/lookup@0.1.0"), "matchday-api-lookup-0-1-0");
+        assert_eq!(
+            sanitize("matchday:api/lookup@0.1.0"),
+            "matchday-api-lookup-0-1-0"
+        );
         assert_eq!(sanitize("--x--y"), "x-y");
         assert_eq!(sanitize("0abc"), "dep-0abc");
     }
@@ -328,6 +337,9 @@ mod tests {
     #[test]
     fn no_dependencies_returns_the_component_unchanged() {
         let bytes = b"anything".to_vec();
-        assert_eq!(compose("x", bytes.clone(), Vec::new(), true).unwrap(), bytes);
+        assert_eq!(
+            compose("x", bytes.clone(), Vec::new(), true).unwrap(),
+            bytes
+        );
     }
 }

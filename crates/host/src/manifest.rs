@@ -668,7 +668,10 @@ fn validate_dependency_name(name: &str) -> Result<(), String> {
         Some((package, interface)) => (package, Some(interface)),
         None => (path, None),
     };
-    for part in [Some(namespace), Some(package), interface].into_iter().flatten() {
+    for part in [Some(namespace), Some(package), interface]
+        .into_iter()
+        .flatten()
+    {
         validate_kebab_id(part)?;
     }
     Ok(())
@@ -870,9 +873,16 @@ variables"#,
         let err = with(r#""matchday:api/lookup" = { component = "nobody" }"#);
         assert!(err.contains("does not exist"), "{err}");
         let err = with(r#""matchday:api/lookup" = "1.0.0""#);
-        assert!(err.contains("registry dependencies are not supported"), "{err}");
-        let err = with(r#""matchday:api/lookup" = { url = "https://x/y.wasm", digest = "sha256:0" }"#);
-        assert!(err.contains("remote dependencies are not supported"), "{err}");
+        assert!(
+            err.contains("registry dependencies are not supported"),
+            "{err}"
+        );
+        let err =
+            with(r#""matchday:api/lookup" = { url = "https://x/y.wasm", digest = "sha256:0" }"#);
+        assert!(
+            err.contains("remote dependencies are not supported"),
+            "{err}"
+        );
         let err = with(r#""matchday:api" = { path = "x.wasm", export = "y" }"#);
         assert!(err.contains("not currently permitted"), "{err}");
         let err = with(r#""Matchday:Api/x" = { path = "x.wasm" }"#);

@@ -37,7 +37,11 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub(crate) fn parse_time(artifact: &str, row: usize, value: &str) -> Result<DateTime<Utc>, ArtifactError> {
+pub(crate) fn parse_time(
+    artifact: &str,
+    row: usize,
+    value: &str,
+) -> Result<DateTime<Utc>, ArtifactError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {

@@ -10,11 +10,15 @@
 //! bookmaker. Links to matches that `matches.parquet` does not have are
 //! skipped and reported, like odds.
 
-use crate::artifacts::{batch, format_time, parse_time, read_batches, timestamp_field, write_batch};
+use crate::artifacts::{
+    batch, format_time, parse_time, read_batches, timestamp_field, write_batch,
+};
 use crate::columns::Column;
 use crate::error::ArtifactError;
 use arrow_array::ArrayRef;
-use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::builder::{
+    Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+};
 use arrow_schema::{DataType, Field};
 use bytes::Bytes;
 use std::collections::HashSet;

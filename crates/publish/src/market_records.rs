@@ -16,10 +16,14 @@ use matchday_core::margin;
 use matchday_core::market::card;
 use matchday_core::market::cards::{CARD_CHUNK_ROWS, region_has_listing};
 use matchday_core::market::day_index::{self, DayIndex};
-use matchday_core::market::layout::{self as market_layout, CardScope, Grouping, MarketPointer, Strategy};
+use matchday_core::market::layout::{
+    self as market_layout, CardScope, Grouping, MarketPointer, Strategy,
+};
 use matchday_core::market::value;
 use matchday_core::market::wire::{OddsRow, RoiRow};
-use matchday_core::types::{MatchStatus, MatchSummary, OddsQuote, PrecomputedPrediction, Probabilities};
+use matchday_core::types::{
+    MatchStatus, MatchSummary, OddsQuote, PrecomputedPrediction, Probabilities,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Cards cover the most recent seasons of the published matches (plus every
@@ -155,7 +159,10 @@ fn card_listings(
 ) -> Result<(), ArtifactError> {
     let mut scopes: BTreeMap<String, Vec<&BuiltCard<'_>>> = BTreeMap::new();
     for card in cards {
-        let mut of_card = vec![CardScope::All, CardScope::League(card.summary.league.clone())];
+        let mut of_card = vec![
+            CardScope::All,
+            CardScope::League(card.summary.league.clone()),
+        ];
         if region_has_listing(&card.summary.region) {
             of_card.push(CardScope::Region(card.summary.region.clone()));
         }
@@ -241,12 +248,15 @@ pub fn build(
     let quotes = quotes_by_match(market);
 
     // Odds: listing in kick-off order, buckets by match id.
-    let mut odds_matches: Vec<&MatchSummary> =
-        quotes.keys().filter_map(|id| by_id.get(id).copied()).collect();
-    odds_matches.sort_by(|a, b| (&a.start_time_utc, a.match_id).cmp(&(&b.start_time_utc, b.match_id)));
+    let mut odds_matches: Vec<&MatchSummary> = quotes
+        .keys()
+        .filter_map(|id| by_id.get(id).copied())
+        .collect();
+    odds_matches
+        .sort_by(|a, b| (&a.start_time_utc, a.match_id).cmp(&(&b.start_time_utc, b.match_id)));
     let mut listing = Vec::new();
-    let n_buckets = u32::try_from(odds_matches.len().div_ceil(ODDS_MATCHES_PER_BUCKET))
-        .unwrap_or(u32::MAX);
+    let n_buckets =
+        u32::try_from(odds_matches.len().div_ceil(ODDS_MATCHES_PER_BUCKET)).unwrap_or(u32::MAX);
     let mut buckets: BTreeMap<u32, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
     for m in &odds_matches {
         let rows: Vec<Vec<u8>> = quotes[&m.match_id]
@@ -259,10 +269,15 @@ pub fn build(
             .push((m.match_id, json::array(rows.iter().map(Vec::as_slice))));
         listing.extend(rows);
     }
-    chunked(&listing, chunk_rows, |i| market_layout::odds_chunk_key(version, i), &mut out);
+    chunked(
+        &listing,
+        chunk_rows,
+        |i| market_layout::odds_chunk_key(version, i),
+        &mut out,
+    );
     for (bucket, mut records) in buckets {
-        let value = RecordBucket::encode(&mut records)
-            .map_err(|e| ArtifactError::Bundle(e.to_string()))?;
+        let value =
+            RecordBucket::encode(&mut records).map_err(|e| ArtifactError::Bundle(e.to_string()))?;
         out.push((market_layout::odds_bucket_key(version, bucket), value));
     }
 

@@ -15,7 +15,9 @@ use crate::artifacts::{batch, format_time, read_batches, timestamp_field, write_
 use crate::columns::Column;
 use crate::error::ArtifactError;
 use arrow_array::ArrayRef;
-use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::builder::{
+    Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+};
 use arrow_schema::{DataType, Field};
 use bytes::Bytes;
 use chrono::DateTime;
@@ -71,7 +73,11 @@ pub fn read(bytes: Bytes) -> Result<Vec<OddsRecord>, ArtifactError> {
                 captured_at: captured.timestamp_opt(row)?.map(format_time),
             };
             if record.bookmaker.is_empty() || record.bookmaker.len() > 64 {
-                return Err(ArtifactError::row(a, n, "bookmaker must be 1 to 64 characters"));
+                return Err(ArtifactError::row(
+                    a,
+                    n,
+                    "bookmaker must be 1 to 64 characters",
+                ));
             }
             match margin::implied(record.prices(), margin::CARD_METHOD) {
                 Ok(_) => {}
@@ -93,7 +99,11 @@ pub fn read(bytes: Bytes) -> Result<Vec<OddsRecord>, ArtifactError> {
                     ));
                 }
             }
-            if !seen.insert((record.match_id, record.bookmaker.clone(), record.kind.as_str())) {
+            if !seen.insert((
+                record.match_id,
+                record.bookmaker.clone(),
+                record.kind.as_str(),
+            )) {
                 return Err(ArtifactError::row(
                     a,
                     n,

@@ -161,7 +161,10 @@ pub fn read(bytes: Bytes) -> Result<Vec<RoiRecord>, ArtifactError> {
         if overall.get(&r.strategy).copied().unwrap_or(0) != 1 {
             return Err(ArtifactError::schema(
                 a,
-                format!("strategy {} needs exactly one overall row", r.strategy.as_str()),
+                format!(
+                    "strategy {} needs exactly one overall row",
+                    r.strategy.as_str()
+                ),
             ));
         }
     }
@@ -206,8 +209,19 @@ pub fn write(records: &[RoiRecord]) -> Result<Vec<u8>, ArtifactError> {
         Field::new("bets", DataType::Int64, false),
         Field::new("hits", DataType::Int64, false),
     ];
-    let names = ["hit_rate", "profit", "roi", "roi_ci_low", "roi_ci_high", "threshold"];
-    fields.extend(names.iter().map(|n| Field::new(*n, DataType::Float64, false)));
+    let names = [
+        "hit_rate",
+        "profit",
+        "roi",
+        "roi_ci_low",
+        "roi_ci_high",
+        "threshold",
+    ];
+    fields.extend(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Float64, false)),
+    );
     fields.push(Field::new("odds_source", DataType::Utf8, false));
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(strategy.finish()),
@@ -226,7 +240,14 @@ pub fn write(records: &[RoiRecord]) -> Result<Vec<u8>, ArtifactError> {
 mod tests {
     use super::*;
 
-    pub fn row(group_by: GroupBy, region: &str, league: Option<&str>, bets: u32, hits: u32, profit: f64) -> RoiRecord {
+    pub fn row(
+        group_by: GroupBy,
+        region: &str,
+        league: Option<&str>,
+        bets: u32,
+        hits: u32,
+        profit: f64,
+    ) -> RoiRecord {
         RoiRecord {
             strategy: Strategy::AllPicks,
             group_by,
@@ -234,9 +255,17 @@ mod tests {
             league: league.map(str::to_string),
             bets,
             hits,
-            hit_rate: if bets == 0 { 0.0 } else { f64::from(hits) / f64::from(bets) },
+            hit_rate: if bets == 0 {
+                0.0
+            } else {
+                f64::from(hits) / f64::from(bets)
+            },
             profit,
-            roi: if bets == 0 { 0.0 } else { profit / f64::from(bets) },
+            roi: if bets == 0 {
+                0.0
+            } else {
+                profit / f64::from(bets)
+            },
             roi_ci_low: -0.5,
             roi_ci_high: 0.5,
             threshold: 0.05,
@@ -249,7 +278,14 @@ mod tests {
         let rows = vec![
             row(GroupBy::Overall, OVERALL, None, 3, 2, 2.5),
             row(GroupBy::Group(Grouping::Region), "England", None, 2, 1, 0.0),
-            row(GroupBy::Group(Grouping::League), "England", Some("E0"), 2, 1, 0.0),
+            row(
+                GroupBy::Group(Grouping::League),
+                "England",
+                Some("E0"),
+                2,
+                1,
+                0.0,
+            ),
         ];
         assert_eq!(read(write(&rows).unwrap().into()).unwrap(), rows);
 

@@ -243,9 +243,9 @@ async fn serve(
             Ok(respond(body, Some(&version)))
         }
         Route::One(raw) => {
-            let id: i64 = raw
-                .parse()
-                .map_err(|_| ApiError::invalid_parameter("match_id", "match_id must be an integer"))?;
+            let id: i64 = raw.parse().map_err(|_| {
+                ApiError::invalid_parameter("match_id", "match_id must be an integer")
+            })?;
             one(source, id).await
         }
     }
@@ -315,11 +315,23 @@ mod tests {
     #[test]
     fn scopes_follow_the_league_table() {
         assert_eq!(scope(None, None), Some(CardScope::All));
-        assert_eq!(scope(Some("England"), None), Some(CardScope::Region("England".into())));
+        assert_eq!(
+            scope(Some("England"), None),
+            Some(CardScope::Region("England".into()))
+        );
         // Spain has one league: its listing serves the region.
-        assert_eq!(scope(Some("Spain"), None), Some(CardScope::League("SP1".into())));
-        assert_eq!(scope(None, Some("E1")), Some(CardScope::League("E1".into())));
-        assert_eq!(scope(Some("England"), Some("E1")), Some(CardScope::League("E1".into())));
+        assert_eq!(
+            scope(Some("Spain"), None),
+            Some(CardScope::League("SP1".into()))
+        );
+        assert_eq!(
+            scope(None, Some("E1")),
+            Some(CardScope::League("E1".into()))
+        );
+        assert_eq!(
+            scope(Some("England"), Some("E1")),
+            Some(CardScope::League("E1".into()))
+        );
         assert_eq!(scope(Some("Spain"), Some("E1")), None);
         assert!(region_has_listing("England") && !region_has_listing("Italy"));
     }
@@ -347,6 +359,9 @@ mod tests {
             assert_eq!((err.status, err.fields[0].as_str()), (422, field), "{bad}");
         }
         let err = filters(&q("from=2023-02-01&to=2023-01-01")).unwrap_err();
-        assert_eq!((err.status, err.fields.clone()), (422, vec!["from".to_string(), "to".to_string()]));
+        assert_eq!(
+            (err.status, err.fields.clone()),
+            (422, vec!["from".to_string(), "to".to_string()])
+        );
     }
 }

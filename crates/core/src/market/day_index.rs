@@ -72,9 +72,8 @@ impl DayIndex {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            24 + 8 * (self.finished_days.len() + self.upcoming_days.len()),
-        );
+        let mut out =
+            Vec::with_capacity(24 + 8 * (self.finished_days.len() + self.upcoming_days.len()));
         out.extend_from_slice(MAGIC);
         for n in [
             self.chunk_rows,
@@ -108,8 +107,13 @@ impl DayIndex {
         let header: Vec<u32> = (0..5)
             .map(|i| word(4 + 4 * i).map(u32::from_le_bytes))
             .collect::<Result<_, _>>()?;
-        let (chunk_rows, total, finished, nf, nu) =
-            (header[0], header[1], header[2], header[3] as usize, header[4] as usize);
+        let (chunk_rows, total, finished, nf, nu) = (
+            header[0],
+            header[1],
+            header[2],
+            header[3] as usize,
+            header[4] as usize,
+        );
         let entries = nf.checked_add(nu).ok_or(CodecError::Truncated)?;
         let expected = entries
             .checked_mul(8)
@@ -129,8 +133,7 @@ impl DayIndex {
             ))
         };
         let finished_days: Vec<(i32, u32)> = (0..nf).map(entry).collect::<Result<_, _>>()?;
-        let upcoming_days: Vec<(i32, u32)> =
-            (nf..entries).map(entry).collect::<Result<_, _>>()?;
+        let upcoming_days: Vec<(i32, u32)> = (nf..entries).map(entry).collect::<Result<_, _>>()?;
         let index = DayIndex {
             chunk_rows,
             total,
@@ -245,15 +248,24 @@ mod tests {
         let index = sample();
         assert_eq!((index.total, index.finished), (7, 4));
         assert_eq!(index.ranges(None, None, None), vec![0..4, 4..7]);
-        assert_eq!(index.ranges(Some(StatusFilter::Finished), None, None), vec![0..4]);
-        assert_eq!(index.ranges(Some(StatusFilter::Upcoming), None, None), vec![4..7]);
+        assert_eq!(
+            index.ranges(Some(StatusFilter::Finished), None, None),
+            vec![0..4]
+        );
+        assert_eq!(
+            index.ranges(Some(StatusFilter::Upcoming), None, None),
+            vec![4..7]
+        );
         // Days 12..=15: finished rows 2, 3 and the upcoming row 4.
         assert_eq!(index.ranges(None, Some(12), Some(15)), vec![2..4, 4..5]);
         // From a day with no match: starts at the next match day.
         assert_eq!(index.ranges(None, Some(11), None), vec![2..4, 4..7]);
         assert_eq!(index.ranges(None, Some(17), None), Vec::<Range<u32>>::new());
         assert_eq!(index.ranges(None, None, Some(9)), Vec::<Range<u32>>::new());
-        assert_eq!(index.ranges(Some(StatusFilter::Upcoming), Some(16), Some(16)), vec![5..7]);
+        assert_eq!(
+            index.ranges(Some(StatusFilter::Upcoming), Some(16), Some(16)),
+            vec![5..7]
+        );
         // from after to: nothing (the endpoint refuses it earlier anyway).
         assert!(index.ranges(None, Some(16), Some(12)).is_empty());
         assert!(index.ranges(None, Some(i32::MIN), Some(i32::MAX)).len() == 2);
@@ -274,7 +286,10 @@ mod tests {
         let index = sample();
         let bytes = index.encode();
         assert_eq!(DayIndex::decode(&bytes).unwrap(), index);
-        assert_eq!(DayIndex::decode(&bytes[..bytes.len() - 1]), Err(CodecError::Truncated));
+        assert_eq!(
+            DayIndex::decode(&bytes[..bytes.len() - 1]),
+            Err(CodecError::Truncated)
+        );
         assert_eq!(DayIndex::decode(b"XXXX"), Err(CodecError::BadMagic));
         assert_eq!(DayIndex::decode(b"MD"), Err(CodecError::Truncated));
         let mut bad = bytes.clone();

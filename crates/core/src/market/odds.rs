@@ -70,7 +70,9 @@ async fn listing(
     let Some(market) = p.market.as_ref() else {
         return Ok(b"[]".to_vec());
     };
-    let start = u32::try_from(offset).unwrap_or(u32::MAX).min(market.odds_rows);
+    let start = u32::try_from(offset)
+        .unwrap_or(u32::MAX)
+        .min(market.odds_rows);
     let end = start.saturating_add(limit as u32).min(market.odds_rows);
     let range = start..end;
     let rows = pages::rows(
@@ -106,8 +108,8 @@ async fn one_match(
     if offset == 0 && limit >= DEFAULT_ODDS_LIMIT {
         return Ok(record.to_vec()); // a match has a handful of quotes
     }
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(record)
-        .map_err(|e| store_unavailable(format!("{key}: {e}")))?;
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(record).map_err(|e| store_unavailable(format!("{key}: {e}")))?;
     let page: Vec<&serde_json::Value> = rows
         .iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))

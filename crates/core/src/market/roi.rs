@@ -54,7 +54,9 @@ async fn serve(
         .and_then(Grouping::parse)
         .unwrap_or(Grouping::Region);
     let pointer = live_pointer(kv).await?;
-    let Some(p) = pointer.as_ref().filter(|p| p.market.as_ref().is_some_and(|m| m.roi_rows > 0))
+    let Some(p) = pointer
+        .as_ref()
+        .filter(|p| p.market.as_ref().is_some_and(|m| m.roi_rows > 0))
     else {
         return Ok(versioned(b"[]".to_vec(), pointer.as_ref()));
     };
