@@ -33,8 +33,14 @@ enum Command {
     Train,
     /// Batch predictions for every match with the exported ONNX model (predictions.parquet).
     Predict,
-    /// features → train → predict in one go.
+    /// features → train → predict → odds → roi in one go.
     Pipeline(commands::pipeline::PipelineArgs),
+    /// Export bookmaker prices of the card window (and the linked feed's) to odds.parquet.
+    Odds(commands::market::OddsArgs),
+    /// Fetch (or replay) a bookmaker feed snapshot and link its events to matches.
+    Feed(commands::market::FeedArgs),
+    /// Flat-stake ROI of all picks and of value bets over the test period (roi_by_region.parquet).
+    Roi(commands::market::RoiArgs),
     /// Upload the work artifacts to a running app as a new data version.
     Publish(commands::publish::RemoteArgs),
     /// Make the previously published data version live again.
@@ -60,6 +66,9 @@ fn main() -> Result<()> {
         Command::Train => commands::pipeline::train(&data),
         Command::Predict => commands::pipeline::predict(&data),
         Command::Pipeline(args) => commands::pipeline::all(&data, &args),
+        Command::Odds(args) => commands::market::odds(&data, &args),
+        Command::Feed(args) => commands::market::feed(&data, &args),
+        Command::Roi(args) => commands::market::roi(&data, &args),
         Command::Publish(remote) => commands::publish::publish(&data, &remote),
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),

@@ -1,3 +1,4 @@
 pub mod ingest;
+pub mod market;
 pub mod pipeline;
 pub mod publish;
