@@ -14,8 +14,8 @@
 //!   shots more than favourites.
 //!
 //! **Cards use Shin** ([`CARD_METHOD`]): it is the standard correction for
-//! the favourite–long-shot bias, and on the real data it is the best
-//! calibrated of the three (see `crates/market/README.md` for the figures).
+//! the favourite–long-shot bias of 1X2 prices, which basic normalisation
+//! leaves in (see `crates/market/README.md`).
 //!
 //! Everything here is pure `f64` arithmetic (Wasm-safe, no allocation), so the
 //! sidecar and the publish-time record builders share it.
