@@ -4,7 +4,7 @@
 
 use matchday_publish::artifacts;
 use matchday_publish::bundle::Bundle;
-use matchday_sidecar::commands::{ingest, pipeline, publish};
+use matchday_sidecar::commands::{ingest, market, pipeline, publish};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -47,9 +47,35 @@ pub fn sample() -> &'static Sample {
         }
         ingest::football_data(data_dir.path(), &source).expect("ingest");
         pipeline::all(data_dir.path(), &pipeline::PipelineArgs::default()).expect("pipeline");
+        // A recorded bookmaker feed snapshot (2023-04-01/02 fixtures), linked
+        // and priced like `matchday feed`, then the odds export again to merge
+        // its prices: cards of linked matches carry the feed's price and link.
+        market::feed(data_dir.path(), &feed_args()).expect("feed");
+        market::odds(data_dir.path(), &Default::default()).expect("odds");
         let bundle = publish::bundle(data_dir.path()).expect("bundle");
         Sample { data_dir, bundle }
     })
+}
+
+/// The recorded feed snapshot of `crates/market/tests/fixtures/feed`.
+pub fn feed_snapshot() -> PathBuf {
+    crate::workspace_root().join("crates/market/tests/fixtures/feed/line-2023-03-31T22-00Z.json")
+}
+
+/// `matchday feed --snapshot <recorded> --event-url ...` with the committed aliases.
+pub fn feed_args() -> market::FeedArgs {
+    market::FeedArgs {
+        url: None,
+        path: String::new(),
+        snapshot: Some(feed_snapshot()),
+        bookmaker: "Fonbet".into(),
+        event_url: Some("https://book.example/football/{sport}/{event}".into()),
+        aliases: crate::workspace_root().join("config/team-aliases.toml"),
+        window_hours: 24,
+        threshold: matchday_market::linking::LinkerConfig::default().threshold,
+        timeout: 30,
+        retries: 0,
+    }
 }
 
 /// The sample bundle with every prediction's `model_run_id` replaced: a
