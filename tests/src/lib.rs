@@ -32,8 +32,8 @@ pub fn wasm_dir() -> PathBuf {
     let dir = std::env::var_os("MATCHDAY_WASM_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/wasm32-wasip2/release"));
-    for component in components() {
-        let wasm = dir.join(format!("{}.wasm", component.replace('-', "_")));
+    for file in component_wasm_files() {
+        let wasm = dir.join(&file);
         assert!(
             wasm.exists(),
             "{} is missing: run `scripts/test.sh` (or `cargo build --target wasm32-wasip2 --release --workspace --exclude ...`) first",
@@ -43,31 +43,17 @@ pub fn wasm_dir() -> PathBuf {
     dir
 }
 
-/// Component ids of the real manifest.
-pub fn components() -> Vec<String> {
-    let manifest: toml_like::Manifest = toml_like::read(&workspace_root().join("spin.toml"));
-    manifest.components
-}
-
-/// Minimal reading of spin.toml for the harness (component ids only).
-mod toml_like {
-    pub struct Manifest {
-        pub components: Vec<String>,
-    }
-    pub fn read(path: &std::path::Path) -> Manifest {
-        let text = std::fs::read_to_string(path).expect("spin.toml is readable");
-        let components = text
-            .lines()
-            .filter_map(|l| {
-                l.trim()
-                    .strip_prefix("[component.")?
-                    .strip_suffix(']')
-                    .map(str::to_string)
-            })
-            .filter(|c| !c.contains('.'))
-            .collect();
-        Manifest { components }
-    }
+/// The `.wasm` file names spin.toml's components load (`source = ".../x.wasm"`).
+pub fn component_wasm_files() -> Vec<String> {
+    let manifest =
+        std::fs::read_to_string(workspace_root().join("spin.toml")).expect("spin.toml is readable");
+    manifest
+        .lines()
+        .filter_map(|l| {
+            let source = l.trim().strip_prefix("source = \"")?.strip_suffix('"')?;
+            Some(source.rsplit('/').next()?.to_string())
+        })
+        .collect()
 }
 
 /// How to run the app in a test.

@@ -1,18 +1,29 @@
-//! A real-data sample, prepared once per test binary with the sidecar's own
-//! commands: import two leagues from `../shared/data/football-data`, run the
-//! pipeline (features → train → predict), pack the bundle `publish` sends.
+//! A real-data sample, prepared with the sidecar's own commands: import two
+//! leagues from `../shared/data/football-data`, run the pipeline (features →
+//! train → predict), link a recorded bookmaker feed snapshot, pack the bundle
+//! `publish` sends.
+//!
+//! nextest runs every test in its own process and the pipeline takes about a
+//! minute, so the sample is built once per source tree and kept under
+//! `target/test-sample/<key>/`: the key hashes every source file the
+//! pipeline is built from and the data files it reads, so any change
+//! rebuilds it. A file lock makes concurrent test processes wait for the one
+//! building it instead of each training its own.
 
 use matchday_publish::artifacts;
 use matchday_publish::bundle::Bundle;
 use matchday_sidecar::commands::{ingest, market, pipeline, publish};
-use std::path::PathBuf;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Leagues in the sample: enough for a real model, small enough to be quick.
 pub const LEAGUES: &[&str] = &["E0", "SP1"];
 
 pub struct Sample {
-    pub data_dir: tempfile::TempDir,
+    /// The sidecar's data directory (store and `work/`); shared by every
+    /// test process, so tests only read it.
+    pub data_dir: PathBuf,
     /// The packed bundle, as `matchday publish` uploads it.
     pub bundle: Vec<u8>,
 }
@@ -38,23 +49,46 @@ pub fn football_data_dir() -> PathBuf {
 pub fn sample() -> &'static Sample {
     static SAMPLE: OnceLock<Sample> = OnceLock::new();
     SAMPLE.get_or_init(|| {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let source = data_dir.path().join("source");
-        std::fs::create_dir_all(&source).expect("source dir");
-        for league in LEAGUES {
-            std::os::unix::fs::symlink(football_data_dir().join(league), source.join(league))
-                .expect("symlink league");
+        let root = crate::workspace_root().join("target/test-sample");
+        std::fs::create_dir_all(&root).expect("sample cache dir");
+        let key = sample_key();
+        let data_dir = root.join(&key);
+        let lock = std::fs::File::create(root.join(format!("{key}.lock"))).expect("lock file");
+        lock.lock().expect("lock the sample cache");
+        let done = data_dir.join("bundle.tar");
+        if !done.is_file() {
+            prune_other_samples(&root, &key);
+            if data_dir.exists() {
+                // A build that was interrupted: start over.
+                std::fs::remove_dir_all(&data_dir).expect("remove a partial sample");
+            }
+            build(&data_dir);
         }
-        ingest::football_data(data_dir.path(), &source).expect("ingest");
-        pipeline::all(data_dir.path(), &pipeline::PipelineArgs::default()).expect("pipeline");
-        // A recorded bookmaker feed snapshot (2023-04-01/02 fixtures), linked
-        // and priced like `matchday feed`, then the odds export again to merge
-        // its prices: cards of linked matches carry the feed's price and link.
-        market::feed(data_dir.path(), &feed_args()).expect("feed");
-        market::odds(data_dir.path(), &Default::default()).expect("odds");
-        let bundle = publish::bundle(data_dir.path()).expect("bundle");
+        let bundle = std::fs::read(&done).expect("sample bundle");
+        lock.unlock().ok();
         Sample { data_dir, bundle }
     })
+}
+
+fn build(data_dir: &Path) {
+    let source = data_dir.join("source");
+    std::fs::create_dir_all(&source).expect("source dir");
+    for league in LEAGUES {
+        std::os::unix::fs::symlink(football_data_dir().join(league), source.join(league))
+            .expect("symlink league");
+    }
+    ingest::football_data(data_dir, &source).expect("ingest");
+    pipeline::all(data_dir, &pipeline::PipelineArgs::default()).expect("pipeline");
+    // A recorded bookmaker feed snapshot (2023-04-01/02 fixtures), linked
+    // and priced like `matchday feed`, then the odds export again to merge
+    // its prices: cards of linked matches carry the feed's price and link.
+    market::feed(data_dir, &feed_args()).expect("feed");
+    market::odds(data_dir, &Default::default()).expect("odds");
+    let bundle = publish::bundle(data_dir).expect("bundle");
+    // Written last and renamed into place: its presence marks a complete sample.
+    let partial = data_dir.join("bundle.tar.partial");
+    std::fs::write(&partial, bundle).expect("write the sample bundle");
+    std::fs::rename(&partial, data_dir.join("bundle.tar")).expect("finish the sample");
 }
 
 /// The recorded feed snapshot of `crates/market/tests/fixtures/feed`.
@@ -75,6 +109,68 @@ pub fn feed_args() -> market::FeedArgs {
         threshold: matchday_market::linking::LinkerConfig::default().threshold,
         timeout: 30,
         retries: 0,
+    }
+}
+
+/// A hash of what the sample is made from: the workspace's crate sources
+/// (with the feed fixture), `config/` (the alias table), `Cargo.lock` and the
+/// names, sizes and modification times of the data files.
+fn sample_key() -> String {
+    let root = crate::workspace_root();
+    let mut files = Vec::new();
+    collect_files(&root.join("crates"), &mut files);
+    collect_files(&root.join("config"), &mut files);
+    files.push(root.join("Cargo.lock"));
+    files.sort();
+    let mut digest = Sha256::new();
+    for file in &files {
+        digest.update(file.to_string_lossy().as_bytes());
+        digest.update(std::fs::read(file).unwrap_or_default());
+    }
+    for league in LEAGUES {
+        let mut data = Vec::new();
+        collect_files(&football_data_dir().join(league), &mut data);
+        data.sort();
+        for file in data {
+            let meta = std::fs::metadata(&file).expect("data file");
+            digest.update(format!(
+                "{}:{}:{:?}",
+                file.display(),
+                meta.len(),
+                meta.modified().ok()
+            ));
+        }
+    }
+    digest.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every file under `dir`, following symlinks, skipping `target` folders.
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "target" {
+                collect_files(&path, out);
+            }
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Samples of earlier source trees only take space.
+fn prune_other_samples(root: &Path, key: &str) {
+    for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(key) && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path()).ok();
+        }
     }
 }
 

@@ -130,7 +130,7 @@ fn metrics_count_every_request_when_each_lands_on_a_fresh_instance() {
     }
     assert_eq!(app.get("/predict/precomputed/abc").status, 422);
     let (text, s) = scrape(&app);
-    let route = ("route", "/predict/precomputed/{match_id}");
+    let route = ("route", "/predict/precomputed/:match_id");
     let lookup = ("component", "lookup");
     assert_eq!(
         counter(
@@ -234,7 +234,7 @@ fn metrics_count_requests_spread_over_reused_instances() {
         &[("component", "lookup")],
     );
     assert!(
-        instances >= 1.0 && instances < 120.0,
+        (1.0..120.0).contains(&instances),
         "instances were reused: {instances}"
     );
     assert!(
@@ -342,7 +342,7 @@ fn upload(app: &TestApp, kind: ReportKind, summary: Value, html: String) -> Repl
 /// A copy of the sample's work files the drift command reads, with the
 /// diff features of every match moved by `shift` standard deviations.
 fn work_copy(shift: f64) -> tempfile::TempDir {
-    let source = sample().data_dir.path().join("work");
+    let source = sample().data_dir.join("work");
     let copy = tempfile::tempdir().unwrap();
     let work = copy.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -387,7 +387,7 @@ fn drift_of(dir: &Path) -> (matchday_observe::monitoring::records::DriftSummary,
 #[test]
 fn drift_is_detected_on_a_shifted_sample_and_not_on_an_unshifted_one() {
     let app = TestApp::start();
-    let (calm, calm_html) = drift_of(&work_copy(0.0).path());
+    let (calm, calm_html) = drift_of(work_copy(0.0).path());
     assert!(
         calm.current_window.n > 300,
         "a season of matches: {}",
@@ -405,7 +405,7 @@ fn drift_is_detected_on_a_shifted_sample_and_not_on_an_unshifted_one() {
     let served = app.get_with("/monitoring/drift", &[KEY]).json();
     assert_eq!(served["drift_score"], 0.0);
 
-    let (moved, moved_html) = drift_of(&work_copy(1.0).path());
+    let (moved, moved_html) = drift_of(work_copy(1.0).path());
     let diff_features: Vec<_> = moved
         .features
         .iter()
@@ -536,7 +536,7 @@ fn quality_of_a_hand_checkable_fixture_is_served_as_computed() {
 fn quality_of_the_sample_champion_on_matches_finished_after_training() {
     // The sample trains as of 2023-04-01; the store knows the rest of the
     // 2022-23 season, which is what "finished since" means here.
-    let (summary, html) = monitor::quality_report(sample().data_dir.path(), Utc::now()).unwrap();
+    let (summary, html) = monitor::quality_report(&sample().data_dir, Utc::now()).unwrap();
     let model = summary.model.expect("matches finished after 2023-04-01");
     assert!(model.n > 50, "{}", model.n);
     assert!(summary.window.from.as_deref().unwrap() > "2023-04-01");

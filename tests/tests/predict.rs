@@ -31,7 +31,7 @@ fn byo_logreg() -> ModelUpload {
 /// The model the sample's pipeline trained (the one its batch predictions
 /// were made with).
 fn sample_model() -> ModelUpload {
-    let work = sample().data_dir.path().join("work");
+    let work = sample().data_dir.join("work");
     ModelUpload {
         onnx: std::fs::read(work.join("model.onnx")).expect("sample model"),
         card: std::fs::read(work.join("model_card.json")).expect("sample card"),

@@ -49,7 +49,9 @@ fn imported() -> &'static Imported {
     IMPORTED.get_or_init(|| {
         let dir = data_dir();
         // On disk, as the sidecar runs it, so the timing means something.
-        let store_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("real_data");
+        // Per process: nextest runs each test in its own process, in parallel.
+        let store_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("real_data-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&store_dir);
         let mut store = Store::open(&store_dir).unwrap();
         let mut reports = Vec::new();

@@ -84,4 +84,23 @@ mod tests {
         assert_eq!(Entry::fresh(&entry.to_json(), 100), None);
         assert_eq!(Entry::fresh(b"garbage", 0), None);
     }
+
+    #[test]
+    fn a_cached_answer_is_bit_identical_to_the_computed_one() {
+        // Values whose shortest decimal form serde_json's default (fast)
+        // parser reads back one ulp off; a hit must not differ from the miss.
+        for p in [
+            [0.21291890726713458, 0.9856906946328695, 0.9259338926496359],
+            [0.5244121395226675, 0.26156019384979623, 0.21402766662753625],
+        ] {
+            let entry = Entry {
+                expires_at: 1,
+                probabilities: Probabilities::from_array(p),
+                model_run_id: "r".into(),
+                features_computed_at: None,
+            };
+            let back = Entry::fresh(&entry.to_json(), 0).unwrap();
+            assert_eq!(back.probabilities, entry.probabilities);
+        }
+    }
 }

@@ -226,13 +226,15 @@ fn start_idle_flush() {
 }
 
 /// The gateway's observer: every request through [`crate::Service`] is
-/// counted here, labelled with the gateway's route template
-/// (`/predict/precomputed/{match_id}`, never the raw path).
+/// counted here, labelled with the gateway's route template, never the raw
+/// path. Parameters are written `:match_id` rather than `{match_id}`:
+/// braces inside label values trip common exposition parsers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestMetrics;
 
 impl matchday_gateway::Observer for RequestMetrics {
     fn record(&self, r: &matchday_gateway::RequestRecord<'_>) {
-        record(r.component, r.route, r.status, r.latency);
+        let route = r.route.replace('{', ":").replace('}', "");
+        record(r.component, &route, r.status, r.latency);
     }
 }

@@ -92,6 +92,16 @@ struct Health<'a> {
     kv: KvHealth,
     data: Option<DataHealth>,
     models: Vec<ModelHealth>,
+    /// Set on the 503: the API's error shape, so the document is both a
+    /// probe's detail and an error every client already understands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<HealthError>,
+}
+
+#[derive(Serialize)]
+struct HealthError {
+    code: &'static str,
+    message: &'static str,
 }
 
 #[derive(Serialize)]
@@ -115,6 +125,7 @@ pub async fn healthcheck(
         kv: KvHealth { reachable: false },
         data: None,
         models: Vec::new(),
+        error: None,
     };
     let read = match kv {
         Some(kv) => match (live_pointer(kv).await, models::read_models(kv).await) {
@@ -131,6 +142,10 @@ pub async fn healthcheck(
         None => None,
     };
     let Some((pointer, models)) = read else {
+        health.error = Some(HealthError {
+            code: "unavailable",
+            message: "the data store is unavailable; retry shortly",
+        });
         return json(&health)
             .with_status(503)
             .with_header("retry-after", "5");

@@ -172,7 +172,11 @@ impl Accumulator {
         if self.requests_seen == 1 {
             return Some(FlushReason::FirstRequest);
         }
-        if self.requests_seen > 0 && self.requests_seen % self.policy.every_requests.max(1) == 0 {
+        if self.requests_seen > 0
+            && self
+                .requests_seen
+                .is_multiple_of(self.policy.every_requests.max(1))
+        {
             return Some(FlushReason::EveryN);
         }
         let age = now_ms.saturating_sub(self.pending_since_ms.unwrap_or(now_ms));
