@@ -1,7 +1,7 @@
 pub mod evaluate;
 pub mod ingest;
-pub mod monitor;
 pub mod market;
+pub mod monitor;
 pub mod pipeline;
 pub mod publish;
 pub mod registry;
