@@ -1,6 +1,7 @@
 //! A real-data sample, prepared with the sidecar's own commands: import two
 //! leagues from `../shared/data/football-data`, run the pipeline (features →
-//! train → predict), pack the bundle `publish` sends.
+//! train → predict), link a recorded bookmaker feed snapshot, pack the bundle
+//! `publish` sends.
 //!
 //! nextest runs every test in its own process and the pipeline takes about a
 //! minute, so the sample is built once per source tree and kept under
@@ -11,7 +12,7 @@
 
 use matchday_publish::artifacts;
 use matchday_publish::bundle::Bundle;
-use matchday_sidecar::commands::{ingest, pipeline, publish};
+use matchday_sidecar::commands::{ingest, market, pipeline, publish};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -78,6 +79,11 @@ fn build(data_dir: &Path) {
     }
     ingest::football_data(data_dir, &source).expect("ingest");
     pipeline::all(data_dir, &pipeline::PipelineArgs::default()).expect("pipeline");
+    // A recorded bookmaker feed snapshot (2023-04-01/02 fixtures), linked
+    // and priced like `matchday feed`, then the odds export again to merge
+    // its prices: cards of linked matches carry the feed's price and link.
+    market::feed(data_dir, &feed_args()).expect("feed");
+    market::odds(data_dir, &Default::default()).expect("odds");
     let bundle = publish::bundle(data_dir).expect("bundle");
     // Written last and renamed into place: its presence marks a complete sample.
     let partial = data_dir.join("bundle.tar.partial");
@@ -85,12 +91,35 @@ fn build(data_dir: &Path) {
     std::fs::rename(&partial, data_dir.join("bundle.tar")).expect("finish the sample");
 }
 
-/// A hash of what the sample is made from: the workspace's crate sources,
-/// `Cargo.lock` and the names, sizes and modification times of the data files.
+/// The recorded feed snapshot of `crates/market/tests/fixtures/feed`.
+pub fn feed_snapshot() -> PathBuf {
+    crate::workspace_root().join("crates/market/tests/fixtures/feed/line-2023-03-31T22-00Z.json")
+}
+
+/// `matchday feed --snapshot <recorded> --event-url ...` with the committed aliases.
+pub fn feed_args() -> market::FeedArgs {
+    market::FeedArgs {
+        url: None,
+        path: String::new(),
+        snapshot: Some(feed_snapshot()),
+        bookmaker: "Fonbet".into(),
+        event_url: Some("https://book.example/football/{sport}/{event}".into()),
+        aliases: crate::workspace_root().join("config/team-aliases.toml"),
+        window_hours: 24,
+        threshold: matchday_market::linking::LinkerConfig::default().threshold,
+        timeout: 30,
+        retries: 0,
+    }
+}
+
+/// A hash of what the sample is made from: the workspace's crate sources
+/// (with the feed fixture), `config/` (the alias table), `Cargo.lock` and the
+/// names, sizes and modification times of the data files.
 fn sample_key() -> String {
     let root = crate::workspace_root();
     let mut files = Vec::new();
     collect_files(&root.join("crates"), &mut files);
+    collect_files(&root.join("config"), &mut files);
     files.push(root.join("Cargo.lock"));
     files.sort();
     let mut digest = Sha256::new();

@@ -31,6 +31,11 @@ pub struct DataPointer {
     pub predictions_computed_at: String,
     pub model_run_id: String,
     pub counts: Counts,
+    /// What the market groups (odds, cards, ROI) published in this version;
+    /// absent in versions published before they existed, which then serve
+    /// empty lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<crate::market::layout::MarketPointer>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,6 +88,18 @@ pub fn feature_bucket_key(version: &str, bucket: u32) -> String {
     format!("data/v/{version}/feat/{bucket}")
 }
 
+/// Bucket holding the full summaries of matches (played or upcoming), for
+/// `matchday:api/lookup#summary`.
+pub fn match_bucket_key(version: &str, bucket: u32) -> String {
+    format!("data/v/{version}/match/{bucket}")
+}
+
+/// The full summaries of the upcoming matches, in kick-off order (JSON
+/// array), for `matchday:api/lookup#upcoming`.
+pub fn upcoming_summaries_key(version: &str) -> String {
+    format!("data/v/{version}/match/upcoming")
+}
+
 /// The ready-to-send body of `/predict/matches/`.
 pub fn upcoming_key(version: &str) -> String {
     format!("data/v/{version}/upcoming")
@@ -119,6 +136,8 @@ mod tests {
             chunk_key(v, &Listing::LiveMonth(2023, 4), 0),
             pointer_key(v),
             feature_bucket_key(v, 0),
+            match_bucket_key(v, 1),
+            upcoming_summaries_key(v),
         ] {
             assert_eq!(version_of_key(&key), Some(v));
             assert!(key.starts_with(&version_prefix(v)), "{key}");

@@ -119,7 +119,7 @@ fn parse_match_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::invalid_parameter("match_id", "match_id must be an integer"))
 }
 
-fn store_unavailable(err: impl std::fmt::Display) -> ApiError {
+pub(crate) fn store_unavailable(err: impl std::fmt::Display) -> ApiError {
     eprintln!("lookup: {err}");
     ApiError::unavailable("the data store is unavailable; retry shortly")
 }
@@ -134,7 +134,7 @@ pub async fn live_pointer(kv: &impl KvRead) -> Result<Option<DataPointer>, ApiEr
         .map_err(|e| store_unavailable(format!("corrupt data pointer: {e}")))
 }
 
-fn versioned(body: Vec<u8>, pointer: Option<&DataPointer>) -> HttpResponse {
+pub(crate) fn versioned(body: Vec<u8>, pointer: Option<&DataPointer>) -> HttpResponse {
     HttpResponse::json(body).with_header(
         DATA_VERSION_HEADER,
         pointer.map_or("none", |p| p.version.as_str()),

@@ -85,6 +85,41 @@ impl Query {
         }
     }
 
+    /// A finite number within `range`.
+    pub fn float(&self, name: &str, range: RangeInclusive<f64>) -> Result<Option<f64>, ApiError> {
+        let Some(raw) = self.str(name)? else {
+            return Ok(None);
+        };
+        let value: f64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid_parameter(name, format!("{name} must be a number")))?;
+        if value.is_finite() && range.contains(&value) {
+            Ok(Some(value))
+        } else {
+            Err(ApiError::invalid_parameter(
+                name,
+                format!(
+                    "{name} must be a number between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            ))
+        }
+    }
+
+    /// A calendar date `YYYY-MM-DD`.
+    pub fn date(&self, name: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
+        let Some(raw) = self.str(name)? else {
+            return Ok(None);
+        };
+        chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::invalid_parameter(name, format!("{name} must be a date (YYYY-MM-DD)"))
+            })
+    }
+
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, any case).
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
         let Some(raw) = self.str(name)? else {
@@ -207,6 +242,32 @@ mod tests {
             Some("challenger")
         );
         assert!(q("s=x").one_of("s", &["champion"]).is_err());
+    }
+
+    #[test]
+    fn floats_and_dates() {
+        assert_eq!(q("r=0.05").float("r", -1.0..=10.0).unwrap(), Some(0.05));
+        assert_eq!(q("r=-1").float("r", -1.0..=10.0).unwrap(), Some(-1.0));
+        for bad in ["r=abc", "r=NaN", "r=inf", "r=11", "r="] {
+            let err = q(bad).float("r", -1.0..=10.0).unwrap_err();
+            assert_eq!(
+                (err.status, err.fields.clone()),
+                (422, vec!["r".to_string()]),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            q("from=2023-01-31").date("from").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2023, 1, 31)
+        );
+        for bad in [
+            "from=2023-02-30",
+            "from=31/01/2023",
+            "from=2023-1-x",
+            "from=",
+        ] {
+            assert_eq!(q(bad).date("from").unwrap_err().status, 422, "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ wit_bindgen::generate!({
     world: "matchday:api/records",
     generate_all,
     generate_unused_types: true,
+    // Records compare by value (tests, and the market code's round trips).
+    additional_derives: [PartialEq],
 });
 
 pub use matchday::api::types::*;

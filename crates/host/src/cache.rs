@@ -50,7 +50,18 @@ pub fn load(
 ) -> anyhow::Result<(Component, CacheOutcome)> {
     let wasm = std::fs::read(wasm_path)
         .with_context(|| format!("failed to read component {}", wasm_path.display()))?;
-    let cached = cache_path(engine, &wasm, cache_dir);
+    load_bytes(engine, &wasm, &wasm_path.display().to_string(), cache_dir)
+}
+
+/// Loads a component given as bytes (e.g. composed with its dependencies),
+/// from the cache when possible; `label` names it in errors.
+pub fn load_bytes(
+    engine: &Engine,
+    wasm: &[u8],
+    label: &str,
+    cache_dir: &Path,
+) -> anyhow::Result<(Component, CacheOutcome)> {
+    let cached = cache_path(engine, wasm, cache_dir);
     if cached.is_file() {
         // SAFETY: the artifact was written by `Component::serialize` of this
         // same host into its own state directory, and its name commits to
@@ -65,9 +76,9 @@ pub fn load(
             ),
         }
     }
-    let component = Component::new(engine, &wasm)
+    let component = Component::new(engine, wasm)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("failed to compile component {}", wasm_path.display()))?;
+        .with_context(|| format!("failed to compile component {label}"))?;
     if let Err(e) = store(&component, &cached) {
         // A cache that cannot be written only costs time on the next start.
         eprintln!(

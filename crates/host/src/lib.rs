@@ -25,6 +25,7 @@
 
 pub mod bindings;
 pub mod cache;
+pub mod compose;
 pub mod files;
 pub mod kv;
 pub mod kv_host;
@@ -244,8 +245,19 @@ impl Host {
             }
             let component = &manifest.components[component_id];
             let loaded = Instant::now();
-            let (compiled, outcome) = cache::load(&engine, &component.source, &cache_dir)
-                .with_context(|| format!("component {component_id:?}"))?;
+            let (compiled, outcome) = if component.dependencies.is_empty() {
+                cache::load(&engine, &component.source, &cache_dir)
+            } else {
+                composed(component).and_then(|wasm| {
+                    cache::load_bytes(
+                        &engine,
+                        &wasm,
+                        &format!("{} (composed)", component.source.display()),
+                        &cache_dir,
+                    )
+                })
+            }
+            .with_context(|| format!("component {component_id:?}"))?;
             if outcome == cache::CacheOutcome::Compiled {
                 eprintln!(
                     "compiled component {component_id} in {:.1}s",
@@ -398,6 +410,35 @@ impl RunningHost {
         signal.await;
         self.shutdown().await;
     }
+}
+
+/// The component's Wasm with its dependencies plugged into its imports.
+fn composed(component: &manifest::Component) -> anyhow::Result<Vec<u8>> {
+    let read = |path: &Path| {
+        std::fs::read(path).with_context(|| format!("failed to read component {}", path.display()))
+    };
+    if !component.environment.is_empty() {
+        eprintln!(
+            "warning: component {:?} has dependencies and `environment`: this host lets its \
+             dependencies see that environment, Spin 4 isolates it",
+            component.id
+        );
+    }
+    let mut dependencies = Vec::new();
+    for dependency in &component.dependencies {
+        dependencies.push(compose::DependencyBytes {
+            name: &dependency.name,
+            wasm: read(&dependency.path)
+                .with_context(|| format!("dependency {:?}", dependency.name))?,
+            export: dependency.export.as_deref(),
+        });
+    }
+    compose::compose(
+        &component.id,
+        read(&component.source)?,
+        dependencies,
+        component.dependencies_inherit_configuration,
+    )
 }
 
 /// Engine settings as Spin 4 sets them: component model with async, and

@@ -102,10 +102,27 @@ pub struct Component {
     pub allowed_outbound_hosts: Vec<String>,
     /// `environment`: environment variables of the guest.
     pub environment: BTreeMap<String, String>,
-    /// `dependencies` (parsed; composition is not supported yet).
-    pub dependencies: BTreeMap<String, toml::Value>,
+    /// `[component.x.dependencies]`, resolved to local Wasm files and
+    /// composed at startup (see [`crate::compose`]).
+    pub dependencies: Vec<Dependency>,
     /// `dependencies_inherit_configuration`.
     pub dependencies_inherit_configuration: bool,
+}
+
+/// One entry of `[component.x.dependencies]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The key: an import name (`"ns:pkg/iface@1.0.0"`), a package
+    /// (`"ns:pkg"`) or a plain name.
+    pub name: String,
+    /// The Wasm file that satisfies it: `{ path = "..." }`, or the `source`
+    /// of the component named by `{ component = "..." }`.
+    pub path: PathBuf,
+    /// `export = "..."`: the export to plug in instead of the one named like
+    /// the import.
+    pub export: Option<String>,
+    /// The component id of a `{ component = "..." }` dependency.
+    pub component: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,7 +186,7 @@ struct RawComponent {
     #[serde(default)]
     ai_models: Vec<String>,
     #[serde(default)]
-    dependencies: BTreeMap<String, toml::Value>,
+    dependencies: BTreeMap<String, RawDependency>,
     #[serde(default)]
     dependencies_inherit_configuration: bool,
     // Build settings are for `spin build`; a host has no use for them.
@@ -195,6 +212,37 @@ enum RawSource {
         version: String,
         #[allow(dead_code)]
         registry: Option<String>,
+    },
+}
+
+/// The forms of a dependency Spin accepts; only local ones are served here.
+#[derive(Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum RawDependency {
+    Version(String),
+    Local {
+        path: String,
+        export: Option<String>,
+    },
+    Component {
+        component: String,
+        export: Option<String>,
+    },
+    Http {
+        url: String,
+        #[allow(dead_code)]
+        digest: String,
+        #[allow(dead_code)]
+        export: Option<String>,
+    },
+    Package {
+        version: String,
+        #[allow(dead_code)]
+        registry: Option<String>,
+        #[allow(dead_code)]
+        package: Option<String>,
+        #[allow(dead_code)]
+        export: Option<String>,
     },
 }
 
@@ -321,6 +369,7 @@ impl Manifest {
                 .with_context(|| format!("component {id:?}"))?;
             components.insert(id, component);
         }
+        resolve_component_dependencies(&mut components)?;
         for trigger in &http_triggers {
             if !components.contains_key(&trigger.component) {
                 bail!(
@@ -469,14 +518,36 @@ fn parse_component(
             bail!("source {package}@{version}: only local file sources are supported by this host")
         }
     };
-    if !raw.dependencies.is_empty() {
-        let names = raw
-            .dependencies
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        bail!("component dependencies not supported yet ({names})");
+    let mut dependencies = Vec::new();
+    for (name, dependency) in raw.dependencies {
+        validate_dependency_name(&name)
+            .map_err(|e| anyhow!("invalid dependency name {name:?}: {e}"))?;
+        let (path, export, component) = match dependency {
+            RawDependency::Local { path, export } => (dir.join(path), export, None),
+            // Resolved to the named component's source once every component
+            // is parsed (see `resolve_component_dependencies`).
+            RawDependency::Component { component, export } => {
+                (PathBuf::new(), export, Some(component))
+            }
+            RawDependency::Version(version) | RawDependency::Package { version, .. } => bail!(
+                "dependency {name:?} = version {version:?}: registry dependencies are not supported by this host (use {{ path = ... }} or {{ component = ... }})"
+            ),
+            RawDependency::Http { url, .. } => bail!(
+                "dependency {name:?} = {{ url = {url:?} }}: remote dependencies are not supported by this host (use {{ path = ... }} or {{ component = ... }})"
+            ),
+        };
+        if export.is_some() && !name.contains('/') && name.contains(':') {
+            // Spin: an export can only stand in for one interface.
+            bail!(
+                "using an export to satisfy the package dependency {name:?} is not currently permitted"
+            );
+        }
+        dependencies.push(Dependency {
+            name,
+            path,
+            export,
+            component,
+        });
     }
     if !raw.sqlite_databases.is_empty() {
         bail!("sqlite_databases are not supported by this host");
@@ -539,9 +610,75 @@ fn parse_component(
         exclude_files: raw.exclude_files,
         allowed_outbound_hosts,
         environment: raw.environment,
-        dependencies: raw.dependencies,
+        dependencies,
         dependencies_inherit_configuration: raw.dependencies_inherit_configuration,
     })
+}
+
+/// Mirrors Spin's normalisation of `{ component = "id" }` dependencies: the
+/// named component must exist and carry no resources or permissions of its
+/// own (it runs with its dependent's), and its `source` becomes the
+/// dependency's file.
+fn resolve_component_dependencies(
+    components: &mut BTreeMap<String, Component>,
+) -> anyhow::Result<()> {
+    let snapshot = components.clone();
+    for (depender, component) in components.iter_mut() {
+        for dependency in &mut component.dependencies {
+            let Some(target) = &dependency.component else {
+                continue;
+            };
+            let depended_on = snapshot.get(target).ok_or_else(|| {
+                anyhow!("component {depender:?}: dependency ID {target} does not exist")
+            })?;
+            let mut surprises = Vec::new();
+            if !depended_on.allowed_outbound_hosts.is_empty() {
+                surprises.push("allowed_outbound_hosts");
+            }
+            if !depended_on.dependencies.is_empty() {
+                surprises.push("dependencies");
+            }
+            if !depended_on.environment.is_empty() {
+                surprises.push("environment");
+            }
+            if !depended_on.files.is_empty() {
+                surprises.push("files");
+            }
+            if !depended_on.key_value_stores.is_empty() {
+                surprises.push("key_value_stores");
+            }
+            if !depended_on.variables.is_empty() {
+                surprises.push("variables");
+            }
+            if !surprises.is_empty() {
+                bail!(
+                    "Dependencies may not have their own resources or permissions. Component {target} cannot be used as a dependency of {depender} because it specifies: {}",
+                    surprises.join(", ")
+                );
+            }
+            dependency.path = depended_on.source.clone();
+        }
+    }
+    Ok(())
+}
+
+/// A dependency key: `ns:pkg[/iface][@version]` or a plain kebab name.
+fn validate_dependency_name(name: &str) -> Result<(), String> {
+    let Some((namespace, rest)) = name.split_once(':') else {
+        return validate_kebab_id(name);
+    };
+    let path = rest.split_once('@').map_or(rest, |(path, _)| path);
+    let (package, interface) = match path.split_once('/') {
+        Some((package, interface)) => (package, Some(interface)),
+        None => (path, None),
+    };
+    for part in [Some(namespace), Some(package), interface]
+        .into_iter()
+        .flatten()
+    {
+        validate_kebab_id(part)?;
+    }
+    Ok(())
 }
 
 /// Spin's component ids are kebab-case: lowercase letters, digits and
@@ -714,15 +851,50 @@ variables"#,
     }
 
     #[test]
-    fn dependencies_are_refused_clearly() {
+    fn component_dependencies_resolve_to_the_named_source() {
         let text = format!(
-            "{FULL}\n[component.internal.dependencies]\n\"matchday:api/lookup\" = {{ component = \"lookup\" }}\n"
+            "{FULL}\n[component.lib]\nsource = \"lib.wasm\"\n\
+             [component.internal.dependencies]\n\
+             \"matchday:api/lookup\" = {{ component = \"lib\" }}\n\
+             \"matchday:api/odds@0.1.0\" = {{ path = \"odds.wasm\", export = \"matchday:api/odds@0.1.0\" }}\n"
         );
-        let err = format!("{:#}", parse(&text).unwrap_err());
+        let m = parse(&text).unwrap();
+        let deps = &m.components["internal"].dependencies;
+        assert_eq!(deps.len(), 2);
+        assert_eq!(deps[0].name, "matchday:api/lookup");
+        assert_eq!(deps[0].path, Path::new("/app/lib.wasm"));
+        assert_eq!(deps[0].component.as_deref(), Some("lib"));
+        assert_eq!(deps[1].path, Path::new("/app/odds.wasm"));
+        assert_eq!(deps[1].export.as_deref(), Some("matchday:api/odds@0.1.0"));
+    }
+
+    #[test]
+    fn dependencies_this_host_cannot_serve_are_refused_clearly() {
+        let with = |dep: &str| {
+            let text = format!("{FULL}\n[component.internal.dependencies]\n{dep}\n");
+            format!("{:#}", parse(&text).unwrap_err())
+        };
+        // A dependency with permissions of its own (Spin refuses it too).
+        let err = with(r#""matchday:api/lookup" = { component = "lookup" }"#);
+        assert!(err.contains("may not have their own resources"), "{err}");
+        assert!(err.contains("key_value_stores"), "{err}");
+        let err = with(r#""matchday:api/lookup" = { component = "nobody" }"#);
+        assert!(err.contains("does not exist"), "{err}");
+        let err = with(r#""matchday:api/lookup" = "1.0.0""#);
         assert!(
-            err.contains("component dependencies not supported yet"),
+            err.contains("registry dependencies are not supported"),
             "{err}"
         );
+        let err =
+            with(r#""matchday:api/lookup" = { url = "https://x/y.wasm", digest = "sha256:0" }"#);
+        assert!(
+            err.contains("remote dependencies are not supported"),
+            "{err}"
+        );
+        let err = with(r#""matchday:api" = { path = "x.wasm", export = "y" }"#);
+        assert!(err.contains("not currently permitted"), "{err}");
+        let err = with(r#""Matchday:Api/x" = { path = "x.wasm" }"#);
+        assert!(err.contains("invalid dependency name"), "{err}");
     }
 
     #[test]

@@ -37,7 +37,11 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_time(artifact: &str, row: usize, value: &str) -> Result<DateTime<Utc>, ArtifactError> {
+pub(crate) fn parse_time(
+    artifact: &str,
+    row: usize,
+    value: &str,
+) -> Result<DateTime<Utc>, ArtifactError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
@@ -55,7 +59,7 @@ pub fn read_batches(artifact: &str, bytes: Bytes) -> Result<Vec<RecordBatch>, Ar
         .map_err(|e| ArtifactError::unreadable(artifact, e))
 }
 
-fn write_batch(artifact: &str, batch: RecordBatch) -> Result<Vec<u8>, ArtifactError> {
+pub(crate) fn write_batch(artifact: &str, batch: RecordBatch) -> Result<Vec<u8>, ArtifactError> {
     // Snappy: the Wasm components cannot decode zstd (see platform notes).
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -72,7 +76,7 @@ fn write_batch(artifact: &str, batch: RecordBatch) -> Result<Vec<u8>, ArtifactEr
     Ok(out)
 }
 
-fn timestamp_field(name: &str) -> Field {
+pub(crate) fn timestamp_field(name: &str) -> Field {
     Field::new(
         name,
         DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
@@ -80,7 +84,7 @@ fn timestamp_field(name: &str) -> Field {
     )
 }
 
-fn batch(
+pub(crate) fn batch(
     artifact: &str,
     fields: Vec<Field>,
     columns: Vec<ArrayRef>,

@@ -103,6 +103,22 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// A nullable string column.
+    pub fn str_opt(&self, row: usize) -> Result<Option<&'a str>, ArtifactError> {
+        if self.array.is_null(row) {
+            return Ok(None);
+        }
+        self.str(row).map(Some)
+    }
+
+    /// A nullable timestamp column.
+    pub fn timestamp_opt(&self, row: usize) -> Result<Option<DateTime<Utc>>, ArtifactError> {
+        if self.array.is_null(row) {
+            return Ok(None);
+        }
+        self.timestamp(row).map(Some)
+    }
+
     /// A timestamp column, read as UTC whatever its unit (a naive timestamp
     /// is taken to be UTC, as pandas writes them).
     pub fn timestamp(&self, row: usize) -> Result<DateTime<Utc>, ArtifactError> {

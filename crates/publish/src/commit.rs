@@ -8,7 +8,9 @@
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
 use crate::error::ArtifactError;
+use crate::market_records::{MarketData, Skipped};
 use crate::records::{self, DataSet};
+use crate::{links, odds, roi};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use matchday_core::kv::{KvError, KvWrite};
@@ -42,6 +44,9 @@ pub struct PublishReport {
     /// failed step is retried by the next publish.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Odds and links whose match is not in `matches.parquet`: skipped, the
+    /// rest is published.
+    pub skipped: Skipped,
 }
 
 /// Unpacks and validates a bundle: every artifact, and their consistency.
@@ -56,11 +61,23 @@ pub fn decode(bundle_bytes: &[u8]) -> Result<DataSet, ArtifactError> {
     )?;
     let features =
         artifacts::read_features(Bytes::copy_from_slice(bundle.file(artifacts::FEATURES)?))?;
+    let optional = |name: &str| bundle.files.get(name).map(|b| Bytes::copy_from_slice(b));
+    let odds = optional(odds::ODDS).map(odds::read).transpose()?;
+    let links = optional(links::LINKS).map(links::read).transpose()?;
+    let roi = optional(roi::ROI).map(roi::read).transpose()?;
+    let known: BTreeSet<i64> = matches.iter().map(|m| m.match_id).collect();
+    let market = MarketData::restrict_to(
+        odds.unwrap_or_default(),
+        links.unwrap_or_default(),
+        roi.unwrap_or_default(),
+        &known,
+    );
     let data = DataSet {
         manifest: bundle.manifest,
         matches,
         predictions,
         features,
+        market,
     };
     data.check_consistency()?;
     Ok(data)
@@ -135,6 +152,7 @@ pub async fn publish(
         records_written: built.records.len() + 3,
         versions_removed,
         warnings,
+        skipped: data.market.skipped.clone(),
     })
 }
 

@@ -11,6 +11,10 @@ pub mod bundle;
 mod columns;
 pub mod commit;
 pub mod error;
+pub mod links;
+pub mod market_records;
+pub mod odds;
 pub mod records;
+pub mod roi;
 
 pub use error::ArtifactError;

@@ -7,9 +7,11 @@
 use crate::artifacts::{FeatureRow, FeatureTable};
 use crate::bundle::BundleManifest;
 use crate::error::ArtifactError;
+use crate::market_records::{self, MarketData};
 use matchday_core::codec::{RecordBucket, RowChunk};
 use matchday_core::json;
 use matchday_core::layout::{self, Counts, DataPointer, Listing};
+use matchday_core::market::wire::SummaryRecord;
 use matchday_core::types::{MatchStatus, MatchSummary, PrecomputedPrediction};
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +27,9 @@ pub struct DataSet {
     pub matches: Vec<MatchSummary>,
     pub predictions: Vec<PrecomputedPrediction>,
     pub features: FeatureTable,
+    /// The optional market artifacts (odds, links, ROI), restricted to
+    /// known matches; empty when the bundle has none.
+    pub market: MarketData,
 }
 
 impl DataSet {
@@ -153,6 +158,25 @@ pub fn build(
         layout::feature_bucket_key,
     )?);
 
+    // Full match summaries, for the `lookup` interface (`summary`, `upcoming`).
+    records.extend(buckets(
+        version,
+        &data.matches,
+        n_buckets,
+        |m| m.match_id,
+        |m| SummaryRecord::from(m).to_json(),
+        layout::match_bucket_key,
+    )?);
+    let upcoming_summaries: Vec<SummaryRecord> = matches
+        .iter()
+        .filter(|m| m.status == MatchStatus::Upcoming)
+        .map(|m| SummaryRecord::from(*m))
+        .collect();
+    records.push((
+        layout::upcoming_summaries_key(version),
+        serde_json::to_vec(&upcoming_summaries).unwrap_or_default(),
+    ));
+
     let upcoming: Vec<Vec<u8>> = matches
         .iter()
         .filter(|m| m.status == MatchStatus::Upcoming)
@@ -197,6 +221,15 @@ pub fn build(
         );
     }
 
+    let (market, market_records) = market_records::build(
+        version,
+        &data.matches,
+        &data.predictions,
+        &data.market,
+        layout::CHUNK_ROWS,
+    )?;
+    records.extend(market_records);
+
     let pointer = DataPointer {
         version: version.to_string(),
         buckets: n_buckets,
@@ -210,6 +243,7 @@ pub fn build(
             predictions: data.predictions.len() as u32,
             upcoming: upcoming.len() as u32,
         },
+        market: Some(market),
     };
     Ok(VersionRecords { pointer, records })
 }

@@ -36,11 +36,17 @@ enum Command {
     Predict,
     /// Walk-forward evaluation vs baselines and the bookmaker (reports/evaluation.{json,html}).
     Evaluate(commands::evaluate::EvaluateArgs),
-    /// features → train → predict in one go.
+    /// features → train → predict → odds → roi in one go.
     Pipeline(commands::pipeline::PipelineArgs),
     /// Upload the work artifacts to a running app as a new data version, then
     /// the model as the registry's candidate (champion if there is none).
     Publish(commands::publish::PublishArgs),
+    /// Export bookmaker prices of the card window (and the linked feed's) to odds.parquet.
+    Odds(commands::market::OddsArgs),
+    /// Fetch (or replay) a bookmaker feed snapshot and link its events to matches.
+    Feed(commands::market::FeedArgs),
+    /// Flat-stake ROI of all picks and of value bets over the test period (roi_by_region.parquet).
+    Roi(commands::market::RoiArgs),
     /// Make the previously published data version live again.
     Rollback(commands::publish::RemoteArgs),
     /// List the live and retained data versions of a running app.
@@ -75,6 +81,9 @@ fn main() -> Result<()> {
         Command::Pipeline(args) => commands::pipeline::all(&data, &args),
         Command::Evaluate(args) => commands::evaluate::evaluate(&data, &args),
         Command::Publish(args) => commands::publish::publish_all(&data, &args),
+        Command::Odds(args) => commands::market::odds(&data, &args),
+        Command::Feed(args) => commands::market::feed(&data, &args),
+        Command::Roi(args) => commands::market::roi(&data, &args),
         Command::Rollback(remote) => commands::publish::rollback(&remote),
         Command::Versions(remote) => commands::publish::versions(&remote),
         Command::Registry { command } => commands::registry::run(&data, &command),

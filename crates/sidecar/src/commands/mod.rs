@@ -1,5 +1,6 @@
 pub mod evaluate;
 pub mod ingest;
+pub mod market;
 pub mod monitor;
 pub mod pipeline;
 pub mod publish;

@@ -293,6 +293,10 @@ pub fn all(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     features(data_dir, args)?;
     train(data_dir)?;
     predict(data_dir)?;
+    // The market artifacts of the same run: prices of the card window and
+    // the ROI of the predictions just made.
+    crate::commands::market::odds(data_dir, &Default::default())?;
+    crate::commands::market::roi(data_dir, &Default::default())?;
     println!("pipeline: {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }

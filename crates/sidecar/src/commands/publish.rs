@@ -119,6 +119,16 @@ pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
     ] {
         files.insert(name.to_string(), work.read(name, step)?);
     }
+    // Optional: a bundle without them publishes with empty market lists.
+    for (name, step) in [
+        (matchday_publish::odds::ODDS, "odds"),
+        (matchday_publish::links::LINKS, "feed"),
+        (matchday_publish::roi::ROI, "roi"),
+    ] {
+        if work.path(name).exists() {
+            files.insert(name.to_string(), work.read(name, step)?);
+        }
+    }
     Ok(Bundle { manifest, files }.pack()?)
 }
 
@@ -160,13 +170,26 @@ pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     spinner.finish_and_clear();
     let report = report?;
     println!(
-        "published {} ({} matches, {} predictions, {} records) to {}",
+        "published {} ({} matches, {} predictions, {} quotes, {} links, {} ROI rows, {} records) to {}",
         report["version"].as_str().unwrap_or("?"),
         data.matches.len(),
         data.predictions.len(),
+        data.market.odds.len(),
+        data.market.links.len(),
+        data.market.roi.len(),
         report["records_written"],
         remote.to
     );
+    let skipped = &report["skipped"];
+    if skipped["unknown_matches"].as_u64().unwrap_or(0) > 0 {
+        eprintln!(
+            "note: {} odds rows and {} links of {} matches not in matches.parquet were skipped (e.g. {})",
+            skipped["odds_rows"],
+            skipped["links"],
+            skipped["unknown_matches"],
+            skipped["unknown_match_ids"]
+        );
+    }
     Ok(())
 }
 
