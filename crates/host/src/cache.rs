@@ -62,6 +62,11 @@ pub fn load_bytes(
     cache_dir: &Path,
 ) -> anyhow::Result<(Component, CacheOutcome)> {
     let cached = cache_path(engine, wasm, cache_dir);
+    // Hosts starting at once (parallel test processes) would each spend
+    // Cranelift's seconds on the same component: the first compiles under
+    // this lock, the others wait and then load its artifact. Without the
+    // lock (an unwritable cache dir) every host compiles: slower, not wrong.
+    let _lock = lock_entry(&cached);
     if cached.is_file() {
         // SAFETY: the artifact was written by `Component::serialize` of this
         // same host into its own state directory, and its name commits to
@@ -87,6 +92,15 @@ pub fn load_bytes(
         );
     }
     Ok((component, CacheOutcome::Compiled))
+}
+
+/// An exclusive lock on `<entry>.lock`, released when dropped; `None` when
+/// the lock file cannot be created or locked.
+fn lock_entry(entry: &Path) -> Option<std::fs::File> {
+    std::fs::create_dir_all(entry.parent()?).ok()?;
+    let file = std::fs::File::create(entry.with_extension("lock")).ok()?;
+    file.lock().ok()?;
+    Some(file)
 }
 
 fn store(component: &Component, path: &Path) -> anyhow::Result<()> {
