@@ -8,6 +8,7 @@
 use crate::error::ArtifactError;
 use crate::links::LinkRecord;
 use crate::odds::OddsRecord;
+use crate::records::Records;
 use crate::roi::{GroupBy, RoiRecord};
 use matchday_core::codec::{RecordBucket, RowChunk};
 use matchday_core::json;
@@ -132,12 +133,7 @@ fn card_seasons(matches: &[MatchSummary]) -> BTreeSet<&str> {
     seasons.into_iter().rev().take(CARD_SEASONS).collect()
 }
 
-fn chunked(
-    rows: &[Vec<u8>],
-    chunk_rows: usize,
-    key: impl Fn(usize) -> String,
-    out: &mut Vec<(String, Vec<u8>)>,
-) {
+fn chunked(rows: &[Vec<u8>], chunk_rows: usize, key: impl Fn(usize) -> String, out: &mut Records) {
     for (i, chunk) in rows.chunks(chunk_rows).enumerate() {
         out.push((key(i), RowChunk::encode(chunk)));
     }
@@ -155,7 +151,7 @@ struct BuiltCard<'a> {
 fn card_listings(
     version: &str,
     cards: &[BuiltCard<'_>],
-    out: &mut Vec<(String, Vec<u8>)>,
+    out: &mut Records,
 ) -> Result<(), ArtifactError> {
     let mut scopes: BTreeMap<String, Vec<&BuiltCard<'_>>> = BTreeMap::new();
     for card in cards {
@@ -199,7 +195,7 @@ fn card_listings(
     Ok(())
 }
 
-fn roi_tables(version: &str, roi: &[RoiRecord], out: &mut Vec<(String, Vec<u8>)>) {
+fn roi_tables(version: &str, roi: &[RoiRecord], out: &mut Records) {
     let as_row = |r: &RoiRecord| RoiRow {
         region: r.region.clone(),
         league: r.league.clone(),
@@ -242,7 +238,7 @@ pub fn build(
     predictions: &[PrecomputedPrediction],
     market: &MarketData,
     chunk_rows: usize,
-) -> Result<(MarketPointer, Vec<(String, Vec<u8>)>), ArtifactError> {
+) -> Result<(MarketPointer, Records), ArtifactError> {
     let mut out = Vec::new();
     let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, m)).collect();
     let quotes = quotes_by_match(market);

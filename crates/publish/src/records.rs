@@ -70,10 +70,13 @@ impl DataSet {
     }
 }
 
+/// Key-value writes, in order: `(key, value)`.
+pub type Records = Vec<(String, Vec<u8>)>;
+
 /// Every write of a version, plus its pointer (written last, by the caller).
 pub struct VersionRecords {
     pub pointer: DataPointer,
-    pub records: Vec<(String, Vec<u8>)>,
+    pub records: Records,
 }
 
 fn bucket_count(n: usize) -> u32 {
@@ -87,7 +90,7 @@ fn buckets<T>(
     id: impl Fn(&T) -> i64,
     encode: impl Fn(&T) -> Vec<u8>,
     key: impl Fn(&str, u32) -> String,
-) -> Result<Vec<(String, Vec<u8>)>, ArtifactError> {
+) -> Result<Records, ArtifactError> {
     let mut grouped: BTreeMap<u32, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
     for item in items {
         grouped
@@ -105,7 +108,7 @@ fn buckets<T>(
         .collect()
 }
 
-fn chunks(version: &str, listing: &Listing, rows: &[Vec<u8>], out: &mut Vec<(String, Vec<u8>)>) {
+fn chunks(version: &str, listing: &Listing, rows: &[Vec<u8>], out: &mut Records) {
     for (i, chunk) in rows.chunks(layout::CHUNK_ROWS).enumerate() {
         out.push((
             layout::chunk_key(version, listing, i),

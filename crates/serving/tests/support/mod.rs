@@ -115,6 +115,7 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
             predictions_computed_at: COMPUTED_AT.into(),
             model_run_id: "run".into(),
             counts: Counts::default(),
+            market: None,
         };
         kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
             .await
