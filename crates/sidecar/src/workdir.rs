@@ -21,7 +21,12 @@ impl WorkDir {
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = self.path(name);
         // Write-then-rename: a crash never leaves a half-written artifact.
-        let tmp = self.path(&format!(".{name}.tmp"));
+        // The temporary file sits beside the target (`name` may have a
+        // directory part), so the rename stays within one directory.
+        let file_name = path
+            .file_name()
+            .with_context(|| format!("{name} is not a file name"))?;
+        let tmp = path.with_file_name(format!(".{}.tmp", file_name.to_string_lossy()));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
@@ -48,3 +53,24 @@ pub const PREDICTIONS_META: &str = "predictions.json";
 pub const DRIFT_REFERENCE: &str = "drift_reference.json";
 /// Where `drift` and `quality` write their reports.
 pub const REPORTS_DIR: &str = "reports";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_into_a_subdirectory_without_leaving_a_temporary_file() {
+        let data_dir =
+            std::env::temp_dir().join(format!("matchday-workdir-{}", std::process::id()));
+        let work = WorkDir::new(&data_dir).unwrap();
+        std::fs::create_dir_all(work.path("feed")).unwrap();
+        let written = work.write("feed/snapshot.json", b"{}").unwrap();
+        assert_eq!(std::fs::read(&written).unwrap(), b"{}");
+        let left: Vec<_> = std::fs::read_dir(work.path("feed"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("snapshot.json")]);
+        std::fs::remove_dir_all(&data_dir).unwrap();
+    }
+}
