@@ -146,12 +146,19 @@ source = "x.wasm"
     }
 
     #[test]
-    fn the_real_manifest_lists_every_component_with_a_route() {
+    fn the_real_manifest_gives_every_component_a_route_or_a_dependent() {
         let manifest = include_str!("../../../../spin.toml");
         let parsed = parse_manifest(manifest);
         assert!(!parsed.is_empty());
+        // A component without a route must be a library another one
+        // depends on (`lookup-lib`, `odds-lib`), never a forgotten trigger.
         for c in &parsed {
-            assert!(!c.routes.is_empty(), "{} has no route", c.id);
+            let dependency = format!("component = \"{}\"", c.id);
+            assert!(
+                !c.routes.is_empty() || manifest.contains(&dependency),
+                "{} has no route and no component depends on it",
+                c.id
+            );
         }
         assert!(parsed.iter().any(|c| c.id == "lookup"));
     }
