@@ -18,5 +18,6 @@ pub mod margin;
 pub mod market;
 pub mod query;
 pub mod response;
+pub mod route;
 pub mod strict_json;
 pub mod types;

@@ -10,6 +10,7 @@ use crate::kv::KvRead;
 use crate::layout::{self, DataPointer, Listing};
 use crate::query::Query;
 use crate::response::{DATA_VERSION_HEADER, HttpResponse};
+use crate::route;
 
 pub const MAX_PREDICTIONS_LIMIT: i64 = 5000;
 pub const DEFAULT_PREDICTIONS_LIMIT: i64 = 100;
@@ -25,7 +26,7 @@ enum Route<'a> {
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
-    let path = path.strip_suffix('/').unwrap_or(path);
+    let path = route::trimmed(path);
     match path {
         "/predict/matches" => Some(Route::Upcoming),
         "/predict/predictions" => Some(Route::Predictions),
@@ -57,9 +58,7 @@ async fn serve(
     kv: &impl KvRead,
 ) -> Result<HttpResponse, ApiError> {
     let route = route(path).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
-    if method != "GET" && method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(method)?;
     let query = Query::parse(query)?;
     // Validate parameters before touching the store: a bad request is a 422
     // whether or not data is published.

@@ -28,7 +28,7 @@ impl Action {
 }
 
 pub fn route(method: &str, path: &str) -> Result<Action, ApiError> {
-    let path = path.strip_suffix('/').unwrap_or(path);
+    let path = matchday_core::route::trimmed(path);
     let (action, allowed) = match path {
         "/admin/publish" => (Action::Publish, "POST"),
         "/admin/rollback" => (Action::Rollback, "POST"),

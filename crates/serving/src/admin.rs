@@ -51,7 +51,7 @@ fn alias_param(raw: &str) -> Result<Alias, ApiError> {
 }
 
 pub fn route(method: &str, path: &str, query: Option<&str>) -> Result<ModelAction, ApiError> {
-    let path = path.strip_suffix('/').unwrap_or(path);
+    let path = matchday_core::route::trimmed(path);
     let (action, allowed) = if path == "/admin/models" {
         if method == "GET" {
             (ModelAction::List, "GET")

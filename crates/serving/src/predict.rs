@@ -109,7 +109,7 @@ enum Route<'a> {
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
-    let path = path.strip_suffix('/').unwrap_or(path);
+    let path = matchday_core::route::trimmed(path);
     match path {
         "/predict" => Some(Route::Inline),
         "/predict/model/info" => Some(Route::ModelInfo),

@@ -25,6 +25,7 @@ use crate::market::layout::{self as market_layout, CardScope};
 use crate::market::pages;
 use crate::query::Query;
 use crate::response::{DATA_VERSION_HEADER, HttpResponse};
+use crate::route;
 use crate::types::{LookupError, MatchSummary, OddsQuote, PrecomputedPrediction};
 
 pub const MAX_CARDS_LIMIT: i64 = 1000;
@@ -77,7 +78,7 @@ enum Route<'a> {
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
-    let path = path.strip_suffix('/').unwrap_or(path);
+    let path = route::trimmed(path);
     if path == "/predict/cards" {
         return Some(Route::List);
     }
@@ -227,9 +228,7 @@ async fn serve(
     kv: &impl KvRead,
 ) -> Result<HttpResponse, ApiError> {
     let route = route(path).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
-    if method != "GET" && method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(method)?;
     let query = Query::parse(query)?;
     match route {
         Route::List => {

@@ -13,12 +13,13 @@ use crate::market::layout as market_layout;
 use crate::market::pages;
 use crate::query::Query;
 use crate::response::HttpResponse;
+use crate::route;
 
 pub const MAX_ODDS_LIMIT: i64 = 1000;
 pub const DEFAULT_ODDS_LIMIT: i64 = 100;
 
 fn is_route(path: &str) -> bool {
-    path.strip_suffix('/').unwrap_or(path) == "/predict/odds"
+    route::trimmed(path) == "/predict/odds"
 }
 
 pub async fn handle(
@@ -41,9 +42,7 @@ async fn serve(
     if !is_route(path) {
         return Err(ApiError::not_found("no such endpoint"));
     }
-    if method != "GET" && method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(method)?;
     let query = Query::parse(query)?;
     let limit = query
         .int("limit", 1..=MAX_ODDS_LIMIT)?

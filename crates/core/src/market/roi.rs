@@ -14,9 +14,10 @@ use crate::market::layout::{self as market_layout, Grouping, Strategy};
 use crate::market::wire::{OVERALL, RoiRow};
 use crate::query::Query;
 use crate::response::HttpResponse;
+use crate::route;
 
 fn is_route(path: &str) -> bool {
-    path.strip_suffix('/').unwrap_or(path) == "/predict/region-roi"
+    route::trimmed(path) == "/predict/region-roi"
 }
 
 pub async fn handle(
@@ -39,9 +40,7 @@ async fn serve(
     if !is_route(path) {
         return Err(ApiError::not_found("no such endpoint"));
     }
-    if method != "GET" && method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(method)?;
     let query = Query::parse(query)?;
     let min_roi = query.float("min_roi", -1.0..=1000.0)?;
     let min_bets = query.int("min_bets", 0..=i64::from(u32::MAX))?;

@@ -12,6 +12,7 @@ use matchday_core::error::ApiError;
 use matchday_core::kv::{KvError, KvRead};
 use matchday_core::lookup::live_pointer;
 use matchday_core::response::HttpResponse;
+use matchday_core::route;
 
 async fn summary<T: serde::de::DeserializeOwned>(
     kv: &impl KvRead,
@@ -41,12 +42,10 @@ async fn serve(
     kv: &impl KvRead,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ApiError> {
-    if path.trim_end_matches('/') != "/metrics" {
+    if route::trimmed(path) != "/metrics" {
         return Err(ApiError::not_found("no such endpoint"));
     }
-    if method != "GET" && method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(method)?;
     let total = slots::read_total(kv).await.map_err(store_unavailable)?;
     let pointer = live_pointer(kv).await?;
     let models = models::read_models(kv).await.map_err(store_unavailable)?;

@@ -12,6 +12,7 @@ use crate::monitoring::reports::{self, validate_name};
 use matchday_core::error::ApiError;
 use matchday_core::kv::KvRead;
 use matchday_core::response::HttpResponse;
+use matchday_core::route;
 use serde::Serialize;
 
 /// What reaching a monitoring endpoint takes besides the path.
@@ -32,7 +33,7 @@ enum Route<'a> {
 
 fn route(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/monitoring/")?;
-    let trimmed = rest.strip_suffix('/').unwrap_or(rest);
+    let trimmed = route::trimmed(rest);
     match trimmed {
         "drift" => Some(Route::Drift),
         "quality" => Some(Route::Quality),
@@ -56,9 +57,7 @@ pub async fn handle(path: &str, ctx: &Context<'_>, kv: &impl KvRead) -> HttpResp
 
 async fn serve(path: &str, ctx: &Context<'_>, kv: &impl KvRead) -> Result<HttpResponse, ApiError> {
     let route = route(path).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
-    if ctx.method != "GET" && ctx.method != "HEAD" {
-        return Err(ApiError::method_not_allowed("GET"));
-    }
+    route::require_read(ctx.method)?;
     match route {
         Route::Drift => {
             latest(
