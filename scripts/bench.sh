@@ -5,7 +5,7 @@
 # --fresh-instance. Prints req/s, p50, p99 per endpoint, the host's cold
 # start and its RSS. Uses the artifacts of `scripts/up.sh` (data/work/).
 #
-#   scripts/bench.sh               # all endpoints, both modes
+#   scripts/bench.sh               # every endpoint group, both modes
 #   DURATION=5s CONNECTIONS=16 scripts/bench.sh
 #
 # Benchmarks are comparisons within one run on a noisy 2-core machine: read
@@ -23,10 +23,8 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 WORK=$(mktemp -d)
 trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token
-# Data routes need an API key (the gateway); every request below sends it.
-export SPIN_VARIABLE_API_KEYS=bench-key
-KEY_HEADER="X-API-Key: bench-key"
+bench_env
+KEY_HEADER=$BENCH_KEY_HEADER
 export MATCHDAY_DATA=$DATA
 
 start_host() { # $1: extra host flags
@@ -51,12 +49,14 @@ run() { # $1 label, $2 path, $3 optional lua script
     else
         out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$KEY_HEADER" -s scripts/bench/report.lua "http://127.0.0.1:$PORT$2")
     fi
-    printf '%-34s %s rss=%s\n' "$1" "$(grep RESULT <<<"$out" | sed 's/RESULT //')" "$(rss)"
+    printf '%-40s %s rss=%s\n' "$1" "$(grep RESULT <<<"$out" | sed 's/RESULT //')" "$(rss)"
+    grep -q ' errors=0 ' <<<"$out" || echo "WARNING: $1 had failed or non-2xx responses" >&2
 }
 
 # The lua request generators need the report hook too.
 cat scripts/bench/random_ids.lua scripts/bench/report.lua > "$WORK/ids.lua"
 cat scripts/bench/random_page.lua scripts/bench/report.lua > "$WORK/page.lua"
+sed 's#/predict/precomputed/#/predict/#' scripts/bench/random_ids.lua | cat - scripts/bench/report.lua > "$WORK/predict_ids.lua"
 
 for mode in "" "--fresh-instance"; do
     echo "== host ${mode:-(instance reuse)} @ $(git rev-parse --short HEAD)"
@@ -71,6 +71,12 @@ for mode in "" "--fresh-instance"; do
     run "GET /predict/precomputed/{random}" "/" "$WORK/ids.lua"
     run "GET /predict/predictions/?limit=100" "/" "$WORK/page.lua"
     run "GET /predict/matches/" "/predict/matches/"
+    run "GET /predict/{random} (tract; a miss writes)" "/" "$WORK/predict_ids.lua"
+    run "GET /predict/odds/?limit=100" "/predict/odds/?limit=100"
+    run "GET /predict/cards/?league=E0&limit=20" "/predict/cards/?league=E0&limit=20"
+    run "GET /predict/region-roi/" "/predict/region-roi/"
+    run "GET /healthcheck/" "/healthcheck/"
+    run "GET /metrics" "/metrics"
     if [ -z "$mode" ]; then
         # The rate limiter's cost on the lookup endpoint: the same endpoint
         # with the limit off (no KV counter at all) and on (a limit never

@@ -29,7 +29,7 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 WORK=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token SPIN_VARIABLE_API_KEYS=bench-key
+bench_env
 export MATCHDAY_DATA=$DATA
 
 # Same manifest, absolute sources; the "off" one turns recording off in lookup.
@@ -53,13 +53,13 @@ manifest "$WORK/off" off
 start "$WORK/on" "$PORT_ON"
 start "$WORK/off" "$PORT_OFF"
 
-curl -fsS "http://127.0.0.1:$PORT_ON/predict/predictions/?limit=5000" | grep -o '"match_id":[0-9]*' | cut -d: -f2 > "$WORK/ids.txt"
+curl -fsS -H "$BENCH_KEY_HEADER" "http://127.0.0.1:$PORT_ON/predict/predictions/?limit=5000" | grep -o '"match_id":[0-9]*' | cut -d: -f2 > "$WORK/ids.txt"
 export BENCH_IDS="$WORK/ids.txt"
 cat scripts/bench/random_ids.lua scripts/bench/report.lua > "$WORK/ids.lua"
 
 run() { # $1 label, $2 port → "rps p99_ms"
     local out
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/ids.lua" "http://127.0.0.1:$2/" | grep RESULT)
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$BENCH_KEY_HEADER" -s "$WORK/ids.lua" "http://127.0.0.1:$2/" | grep RESULT)
     local rps p99
     rps=$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$out")
     p99=$(sed 's/.*p99_ms=\([0-9.]*\).*/\1/' <<<"$out")

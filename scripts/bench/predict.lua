@@ -38,7 +38,11 @@ end
 
 function request()
   if mode == "post" then
-    return wrk.format("POST", "/predict/", {["content-type"] = "application/json"}, items[math.random(#items)])
+    -- An explicit header table replaces wrk's (-H), so copy them in: the
+    -- API key must go with every request.
+    local headers = {["content-type"] = "application/json"}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    return wrk.format("POST", "/predict/", headers, items[math.random(#items)])
   end
   local id
   if mode == "seq" then

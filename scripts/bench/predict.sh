@@ -45,8 +45,7 @@ stop_host() {
 }
 trap 'stop_host; rm -rf "$STATE"' EXIT INT TERM
 
-export MATCHDAY_ADMIN_TOKEN=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export SPIN_VARIABLE_ADMIN_TOKEN=$MATCHDAY_ADMIN_TOKEN
+bench_env
 
 # start_host <cache ttl seconds> [host flags...]
 start_host() {
@@ -83,27 +82,32 @@ start_host 0
 TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
 
 log "collecting match ids and request bodies"
-python3 - "$URL" "$OUT" <<'PY'
+python3 - "$URL" "$OUT" "$BENCH_KEY" <<'PY'
 import json, random, sys, urllib.request
-url, out = sys.argv[1], sys.argv[2]
+url, out, key = sys.argv[1], sys.argv[2], sys.argv[3]
+get = lambda path: json.load(urllib.request.urlopen(urllib.request.Request(url + path, headers={"X-API-Key": key})))
 ids = []
 for offset in range(0, 20000, 5000):
-    rows = json.load(urllib.request.urlopen(f"{url}/predict/predictions/?limit=5000&offset={offset}"))
+    rows = get(f"/predict/predictions/?limit=5000&offset={offset}")
     ids += [r["match_id"] for r in rows]
 open(f"{out}/ids.txt", "w").write("\n".join(map(str, ids)) + "\n")
-info = json.load(urllib.request.urlopen(f"{url}/predict/model/info"))
-rng = random.Random(7)
-bodies = []
-for _ in range(2000):
-    features = {}
-    for f in info["features"]:
-        if rng.random() < 0.1:
-            features[f["name"]] = None
-        else:
-            features[f["name"]] = round(f["fill_value"] + rng.gauss(0, 1) * (abs(f["fill_value"]) + 0.5), 4)
-    bodies.append(json.dumps({"match_id": None, "features": features}))
-open(f"{out}/bodies.txt", "w").write("\n".join(bodies) + "\n")
-print(f"{len(ids)} ids, {len(bodies)} bodies over {len(info['features'])} features")
+# Random bodies over each model's own features (an unknown name is a 422).
+def write_bodies(features, path):
+    rng = random.Random(7)
+    bodies = []
+    for _ in range(2000):
+        row = {}
+        for f in features:
+            if rng.random() < 0.1:
+                row[f["name"]] = None
+            else:
+                row[f["name"]] = round(f["fill_value"] + rng.gauss(0, 1) * (abs(f["fill_value"]) + 0.5), 4)
+        bodies.append(json.dumps({"match_id": None, "features": row}))
+    open(path, "w").write("\n".join(bodies) + "\n")
+    print(f"{len(bodies)} bodies over {len(features)} features → {path}")
+write_bodies(get("/predict/model/info")["features"], f"{out}/bodies.txt")
+write_bodies(json.load(open("tests/fixtures/byo_model/gbt_model_card.json"))["features"], f"{out}/bodies-trees.txt")
+print(f"{len(ids)} ids")
 PY
 
 COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates components || echo "+dirty")
@@ -119,14 +123,16 @@ run() {
     local endpoint="GET /predict/{id}"
     [ "$mode" = post ] && endpoint="POST /predict/"
     [ "$mode" = seq ] && endpoint="GET /predict/{id}, ids in order"
+    local bodies="$OUT/bodies.txt"
+    [ "$model" = "300 trees" ] && bodies="$OUT/bodies-trees.txt"
     if [ "$warm" = yes ]; then
         # Instances created, models loaded, SQLite pages cached.
-        MODE=$mode IDS="$OUT/ids.txt" BODIES="$OUT/bodies.txt" \
-            wrk -t2 -c"$conns" -d2s -s scripts/bench/predict.lua "$URL" >/dev/null
+        MODE=$mode IDS="$OUT/ids.txt" BODIES="$bodies" \
+            wrk -t2 -c"$conns" -d2s -H "$BENCH_KEY_HEADER" -s scripts/bench/predict.lua "$URL" >/dev/null
     fi
     local raw
-    raw=$(MODE=$mode IDS="$OUT/ids.txt" BODIES="$OUT/bodies.txt" \
-        wrk -t2 -c"$conns" -d"$duration" --latency -s scripts/bench/predict.lua "$URL")
+    raw=$(MODE=$mode IDS="$OUT/ids.txt" BODIES="$bodies" \
+        wrk -t2 -c"$conns" -d"$duration" --latency -H "$BENCH_KEY_HEADER" -s scripts/bench/predict.lua "$URL")
     printf '%s %s %s c%s\n%s\n\n' "$model" "$instance" "$mode" "$conns" "$raw" >>"$OUT/wrk.txt"
     local r
     r=$(grep '^RESULT' <<<"$raw")

@@ -49,3 +49,15 @@ build_native() {
 
 HOST_BIN="$ROOT/target/native/matchday-host"
 SIDECAR_BIN="$ROOT/target/native/matchday"
+
+# The benchmarks' credentials and limits. Every data route needs an API key
+# (wrk sends BENCH_KEY_HEADER); the rate limits stay on but far above what
+# two cores can serve, so a run measures the limiter's counting, not 429s.
+bench_env() {
+    export MATCHDAY_ADMIN_TOKEN=bench-token SPIN_VARIABLE_ADMIN_TOKEN=bench-token
+    export SPIN_VARIABLE_API_KEYS=bench-key
+    export SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE=${SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE:-1000000000}
+    export SPIN_VARIABLE_RATE_LIMIT_OPEN_PER_MINUTE=1000000000
+    BENCH_KEY=bench-key
+    BENCH_KEY_HEADER="X-API-Key: $BENCH_KEY"
+}
