@@ -14,16 +14,16 @@ cargo fmt --all --check
 build_components -p host-probe
 
 log "clippy (native crates and components)"
-cargo clippy --profile ci --all-targets -- -D warnings
+cargo clippy --profile native --all-targets -- -D warnings
 # shellcheck disable=SC2046
 cargo clippy --target wasm32-wasip2 --release $(component_packages) -- -D warnings
 
-log "tests (ci profile: see Cargo.toml)"
+log "tests (native profile)"
 rm -f "${TMPDIR:-/tmp}/matchday-metrics.prom" # the component tests write a fresh one
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --cargo-profile ci --no-fail-fast
+    cargo nextest run --cargo-profile native --no-fail-fast
 else
-    cargo test --profile ci --no-fail-fast
+    cargo test --profile native --no-fail-fast
 fi
 
 log "deploy assets: alert rules, dashboard JSON, the captured /metrics exposition"
