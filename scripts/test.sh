@@ -31,7 +31,7 @@ if command -v promtool >/dev/null; then
     promtool check rules deploy/prometheus/matchday-alerts.yml
     promtool test rules deploy/prometheus/matchday-alerts.test.yml
     promtool check config deploy/prometheus/prometheus.yml
-    # Written by the component tests (tests/tests/observe.rs) from a live /metrics.
+    # Written by the component tests (tests/tests/components/observe.rs) from a live /metrics.
     capture="${TMPDIR:-/tmp}/matchday-metrics.prom"
     [ -s "$capture" ] || { echo "no /metrics capture at $capture: did the component tests run?" >&2; exit 1; }
     promtool check metrics < "$capture"
@@ -41,7 +41,7 @@ elif [ -n "${MATCHDAY_REQUIRE_PROMTOOL:-}" ]; then
 else
     echo "promtool not installed: skipping the rule and exposition checks" >&2
 fi
-# JSON validity and metric names are also checked by tests/tests/deploy_assets.rs.
+# JSON validity and metric names are also checked by tests/tests/components/deploy_assets.rs.
 if command -v python3 >/dev/null; then
     for f in deploy/grafana/*.json; do python3 -m json.tool "$f" >/dev/null; done
 fi
