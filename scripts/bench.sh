@@ -24,7 +24,6 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 WORK=$(mktemp -d)
 trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 bench_env
-KEY_HEADER=$BENCH_KEY_HEADER
 export MATCHDAY_DATA=$DATA
 
 start_host() { # $1: extra host flags
@@ -34,21 +33,17 @@ start_host() { # $1: extra host flags
     HOST_PID=$!
     until curl -fsS "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1; do sleep 0.05; done
     local t1; t1=$(date +%s.%N)
-    curl -fsS -o /dev/null -H "$KEY_HEADER" "http://127.0.0.1:$PORT/predict/matches/"
+    curl -fsS -o /dev/null -H "$BENCH_KEY_HEADER" "http://127.0.0.1:$PORT/predict/matches/"
     local t2; t2=$(date +%s.%N)
     printf 'cold start: %.2fs to listening, first request %.1fms\n' "$(echo "$t1 - $t0" | bc)" "$(echo "($t2 - $t1) * 1000" | bc)"
 }
 
 rss() { printf '%s MB' "$(( $(ps -o rss= -p "$HOST_PID") / 1024 ))"; }
 
-run() { # $1 label, $2 path, $3 optional lua script
-    local script=${3:-}
+run() { # $1 label, $2 path, $3 lua request generator (default: wrk's own, plus the report hook)
+    local script=${3:-scripts/bench/report.lua}
     local out
-    if [ -n "$script" ]; then
-        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$KEY_HEADER" -s "$script" "http://127.0.0.1:$PORT$2")
-    else
-        out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$KEY_HEADER" -s scripts/bench/report.lua "http://127.0.0.1:$PORT$2")
-    fi
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$BENCH_KEY_HEADER" -s "$script" "http://127.0.0.1:$PORT$2")
     printf '%-40s %s rss=%s\n' "$1" "$(grep RESULT <<<"$out" | sed 's/RESULT //')" "$(rss)"
     grep -q ' errors=0 ' <<<"$out" || echo "WARNING: $1 had failed or non-2xx responses" >&2
 }
@@ -65,7 +60,7 @@ for mode in "" "--fresh-instance"; do
     BENCH_ROWS=$(curl -fsS "http://127.0.0.1:$PORT/admin/versions" -H "authorization: Bearer bench-token" | grep -o '"predictions":[0-9]*' | head -1 | cut -d: -f2)
     : > "$WORK/ids.txt"
     for offset in $(seq 0 5000 "$BENCH_ROWS"); do
-        curl -fsS -H "$KEY_HEADER" "http://127.0.0.1:$PORT/predict/predictions/?limit=5000&offset=$offset" | grep -o '"match_id":[0-9]*' | cut -d: -f2 >> "$WORK/ids.txt"
+        curl -fsS -H "$BENCH_KEY_HEADER" "http://127.0.0.1:$PORT/predict/predictions/?limit=5000&offset=$offset" | grep -o '"match_id":[0-9]*' | cut -d: -f2 >> "$WORK/ids.txt"
     done
     export BENCH_IDS="$WORK/ids.txt" BENCH_ROWS
     run "GET /predict/precomputed/{random}" "/" "$WORK/ids.lua"
