@@ -49,6 +49,8 @@ pub struct CardParams {
     pub windows: Vec<usize>,
     #[serde(default)]
     pub shot_windows: Vec<usize>,
+    #[serde(default)]
+    pub sot_strength: Option<DixonColesParams>,
     pub elo: EloParams,
     pub pi: PiParams,
     pub dixon_coles: DixonColesParams,

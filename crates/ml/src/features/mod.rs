@@ -63,6 +63,11 @@ pub struct FeatureConfig {
     /// Shot-form windows (matches with statistics); empty = no shot block.
     #[serde(default)]
     pub shot_windows: Vec<usize>,
+    /// Opponent-adjusted shots-on-target strengths ([`SOT_COLUMNS`]): the
+    /// Dixon-Coles rate model fitted to shots on target instead of goals;
+    /// `None` = no such block.
+    #[serde(default)]
+    pub sot_strength: Option<DixonColesParams>,
 }
 
 impl Default for FeatureConfig {
@@ -74,6 +79,7 @@ impl Default for FeatureConfig {
             dixon_coles: DixonColesParams::default(),
             leagues: default_leagues(),
             shot_windows: Vec::new(),
+            sot_strength: None,
         }
     }
 }
@@ -88,6 +94,10 @@ pub const DC_COLUMNS: [&str; 7] = [
     "dc_log_draw_home",
     "dc_log_away_home",
 ];
+
+/// Columns of the shots-on-target strength block, in order: the expected
+/// shots on target of each side and the log of their ratio.
+pub const SOT_COLUMNS: [&str; 3] = ["sot_rate_home", "sot_rate_away", "sot_log_ratio"];
 
 /// Columns after the Dixon-Coles block (before the league indicators).
 pub const CONTEXT_COLUMNS: [&str; 7] = [
@@ -105,7 +115,8 @@ impl FeatureConfig {
     /// stats as home-minus-away differences; `diff_elo`; the pi-rating
     /// difference and expected goal difference; the Dixon-Coles block
     /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
-    /// per league; then, per shot window, the [`SHOT_STATS`] differences.
+    /// per league; per shot window, the [`SHOT_STATS`] differences; then, if
+    /// configured, the shots-on-target strengths ([`SOT_COLUMNS`]).
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
@@ -123,6 +134,9 @@ impl FeatureConfig {
                 .iter()
                 .flat_map(|w| SHOT_STATS.iter().map(move |s| format!("shot_diff_{s}_{w}"))),
         );
+        if self.sot_strength.is_some() {
+            names.extend(SOT_COLUMNS.iter().map(|s| s.to_string()));
+        }
         names
     }
 
@@ -156,6 +170,9 @@ impl FeatureConfig {
         }
         self.elo.validate().map_err(MlError::InvalidConfig)?;
         self.pi.validate().map_err(MlError::InvalidConfig)?;
+        if let Some(p) = &self.sot_strength {
+            p.validate().map_err(MlError::InvalidConfig)?;
+        }
         self.dixon_coles.validate().map_err(MlError::InvalidConfig)
     }
 }
@@ -323,7 +340,18 @@ pub fn build_features(
         pi.update_group(&results);
     }
 
-    let dc = dixon_coles_by_league(matches, &order, &arrivals, as_of, &config.dixon_coles);
+    let goals = |m: &Match| visible_score(m, as_of).map(|s| (s.home, s.away));
+    let dc = dixon_coles_by_league(matches, &order, &arrivals, &config.dixon_coles, goals);
+    // A match's shots on target count once its result is visible, like its
+    // goals; leagues without statistics get no forecast (NaN).
+    let sot = config.sot_strength.map(|params| {
+        let shots_on_target = |m: &Match| {
+            visible_score(m, as_of)?;
+            let [h, a] = stats.get(&m.id)?.shots_on_target?;
+            Some((clamp_count(h), clamp_count(a)))
+        };
+        dixon_coles_by_league(matches, &order, &arrivals, &params, shots_on_target)
+    });
     let rows = (0..matches.len())
         .map(|i| {
             let mut row = Vec::with_capacity(names.len());
@@ -338,6 +366,9 @@ pub fn build_features(
                     .map(|l| f64::from(u8::from(*l == m.league))),
             );
             row.extend_from_slice(&shot_rows[i]);
+            if let Some(sot) = &sot {
+                row.extend(sot_columns(sot[i]));
+            }
             row
         })
         .collect();
@@ -411,6 +442,22 @@ fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {
     }
 }
 
+fn sot_columns(f: Option<DcForecast>) -> [f64; SOT_COLUMNS.len()] {
+    match f {
+        Some(f) => {
+            let [h, a] = f.goals;
+            [h, a, (h / a).ln()]
+        }
+        None => [f64::NAN; SOT_COLUMNS.len()],
+    }
+}
+
+/// A count as the rate model takes it (shots on target never reach 255 in
+/// a real match; a corrupt file must not wrap).
+fn clamp_count(n: u16) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
+}
+
 /// How each match's two teams arrive (see [`membership`]), input order.
 pub fn arrivals(matches: &[Match], as_of: DateTime<Utc>) -> Vec<[Arrival; 2]> {
     let mut order: Vec<usize> = (0..matches.len()).collect();
@@ -453,7 +500,8 @@ pub fn dixon_coles_forecasts(
 ) -> Vec<Option<DcForecast>> {
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff);
-    dixon_coles_by_league(matches, &order, &arrivals(matches, as_of), as_of, params)
+    let goals = |m: &Match| visible_score(m, as_of).map(|s| (s.home, s.away));
+    dixon_coles_by_league(matches, &order, &arrivals(matches, as_of), params, goals)
 }
 
 /// One league for the walk-forward: global indices, rows, team ids.
@@ -462,13 +510,14 @@ type LeagueRows<'a> = (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&'a str, usize>);
 /// Dixon-Coles forecasts of every match (input order), each league walked
 /// forward on its own; leagues are spread over the available cores and
 /// each league's result is independent of the split, so the output is the
-/// same on any machine.
+/// same on any machine. `counts` gives the pair a match adds to the fit
+/// once played (goals, or shots on target), `None` if it adds nothing.
 fn dixon_coles_by_league(
     matches: &[Match],
     order: &[usize],
     arrivals: &[[Arrival; 2]],
-    as_of: DateTime<Utc>,
     params: &DixonColesParams,
+    counts: impl Fn(&Match) -> Option<(u8, u8)>,
 ) -> Vec<Option<DcForecast>> {
     // Per league: global indices in kick-off order (ties by team names, so
     // the fit sums in the same order whatever the input order) and local
@@ -503,7 +552,7 @@ fn dixon_coles_by_league(
                     home: teams[m.home_team.as_str()],
                     away: teams[m.away_team.as_str()],
                     arrival: arrivals[i],
-                    score: visible_score(m, as_of).map(|s| (s.home, s.away)),
+                    score: counts(m),
                 }
             })
             .collect();

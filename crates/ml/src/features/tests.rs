@@ -271,21 +271,42 @@ fn shot_block_uses_only_earlier_matches_statistics() {
     let data = generate(&SyntheticConfig::default());
     let config = FeatureConfig {
         shot_windows: vec![3, 10],
+        sot_strength: Some(DixonColesParams::default()),
         ..FeatureConfig::default()
     };
     let stats = synthetic_stats(&data.matches);
     let base = build_features(&data.matches, &stats, far_future(), &config).unwrap();
     let first_shot = base.column("shot_diff_shots_for_3").unwrap();
-    assert_eq!(base.names.len() - first_shot, 12);
-    assert!(base.rows.iter().any(|r| r[first_shot].is_finite()));
+    assert_eq!(base.names.len() - first_shot, 12 + SOT_COLUMNS.len());
+    let sot = base.column("sot_rate_home").unwrap();
+    for c in [first_shot, sot, sot + 2] {
+        assert!(base.rows.iter().any(|r| r[c].is_finite()));
+    }
     for k in [0, 41, data.matches.len() / 2, data.matches.len() - 1] {
         let mut perturbed = stats.clone();
         let s = perturbed.get_mut(&data.matches[k].id).unwrap();
         s.shots = Some([40, 0]);
+        s.shots_on_target = Some([300, 0]);
         s.corners = None;
         let t = build_features(&data.matches, &perturbed, far_future(), &config).unwrap();
         assert_only_later_rows_change(&data.matches, k, &base, &t);
     }
+    // The strengths follow shots on target alone: a team that had 300 of
+    // them expects more next time.
+    let mut perturbed = stats.clone();
+    let k = 41;
+    let team = &data.matches[k].home_team;
+    perturbed
+        .get_mut(&data.matches[k].id)
+        .unwrap()
+        .shots_on_target = Some([300, 0]);
+    let t = build_features(&data.matches, &perturbed, far_future(), &config).unwrap();
+    let next = (k + 1..data.matches.len())
+        .find(|&i| {
+            data.matches[i].home_team == *team && data.matches[i].kickoff > data.matches[k].kickoff
+        })
+        .unwrap();
+    assert!(t.rows[next][sot] > base.rows[next][sot]);
     // Statistics of a match whose result is not visible yet are not used.
     let as_of = data.matches[data.matches.len() / 2].kickoff + Duration::hours(1);
     let hidden = build_features(&data.matches, &stats, as_of, &config).unwrap();
