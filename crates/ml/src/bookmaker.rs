@@ -67,6 +67,16 @@ pub const SOURCE_PRIORITY: [OddsSource; 8] = [
     source("B365", OddsKind::Opening),
 ];
 
+/// Prices published before the market closes (football-data collects them
+/// when the fixtures file goes out, days before kick-off), in the same order
+/// of preference: what a forecaster may read ahead of a match.
+pub const OPENING_PRIORITY: [OddsSource; 4] = [
+    source("PS", OddsKind::Opening),
+    source("Avg", OddsKind::Opening),
+    source("BbAv", OddsKind::Opening),
+    source("B365", OddsKind::Opening),
+];
+
 /// The market's forecast for one match.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MarketForecast {
@@ -76,9 +86,19 @@ pub struct MarketForecast {
 
 /// The best valid quote of each match, by [`SOURCE_PRIORITY`].
 pub fn market_forecasts(odds: &[OddsQuote], method: ImpliedMethod) -> HashMap<i64, MarketForecast> {
+    forecasts_by(odds, method, &SOURCE_PRIORITY)
+}
+
+/// The best valid quote of each match among `priority` (most preferred
+/// first); other sources are ignored.
+pub fn forecasts_by(
+    odds: &[OddsQuote],
+    method: ImpliedMethod,
+    priority: &[OddsSource],
+) -> HashMap<i64, MarketForecast> {
     let mut best: HashMap<i64, (usize, MarketForecast)> = HashMap::new();
     for quote in odds {
-        let Some(rank) = SOURCE_PRIORITY
+        let Some(rank) = priority
             .iter()
             .position(|s| s.bookmaker == quote.bookmaker && s.kind == quote.kind)
         else {
@@ -89,7 +109,7 @@ pub fn market_forecasts(odds: &[OddsQuote], method: ImpliedMethod) -> HashMap<i6
         };
         let better = best.get(&quote.match_id).is_none_or(|(r, _)| rank < *r);
         if better {
-            let source = SOURCE_PRIORITY[rank];
+            let source = priority[rank];
             best.insert(quote.match_id, (rank, MarketForecast { proba, source }));
         }
     }
@@ -158,6 +178,9 @@ mod tests {
         assert_eq!(f[&1].source, source("PS", OddsKind::Closing));
         assert_eq!(f[&2].source, source("BbAv", OddsKind::Opening));
         assert!(!f.contains_key(&3), "unknown bookmakers are not used");
+        let opening = forecasts_by(&odds, ImpliedMethod::Normalised, &OPENING_PRIORITY);
+        assert_eq!(opening[&1].source, source("PS", OddsKind::Opening));
+        assert_eq!(opening[&2].source, source("BbAv", OddsKind::Opening));
         let usage = source_usage(&f, [1, 2, 3]);
         assert_eq!(usage.get("PS closing"), Some(&1));
         assert_eq!(usage.get("BbAv opening"), Some(&1));

@@ -174,6 +174,10 @@ pub fn render(r: &EvaluationReport) -> String {
     for t in &r.tables {
         table_html(&mut out, t, &r.champion);
     }
+    if let Some(t) = &r.market_variant {
+        out.push_str("<h2>Market variant (reported apart)</h2><p>The same features plus the pre-closing prices (collected the Friday or Tuesday before a match), as log-odds, in one logit. Not a no-odds model: it shows what our features add to the market's early view, next to the closing line.</p>\n");
+        table_html(&mut out, t, &r.champion);
+    }
     out.push_str("<h2>Reliability (leagues with odds)</h2>\n");
     out.push_str(&reliability_svg(&r.reliability));
     let _ = writeln!(

@@ -14,6 +14,7 @@
 //!    all eight leagues pooled without the market.
 
 pub mod html;
+pub mod market_variant;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -153,6 +154,10 @@ pub struct EvaluationReport {
     pub tuning_trials: Vec<Trial>,
     /// Top-5 with odds (pooled), then each league, then all leagues.
     pub tables: Vec<Table>,
+    /// The model that reads opening prices ([`market_variant`]), kept apart
+    /// from `tables`: none of those models reads odds.
+    #[serde(default)]
+    pub market_variant: Option<Table>,
     pub reliability: Vec<Reliability>,
     pub serving: Vec<ServingCost>,
     /// (stage, seconds).
@@ -308,6 +313,7 @@ pub fn run(
     let market = bookmaker::market_forecasts(odds, config.implied_method);
     let mut forecasts: BTreeMap<String, Vec<[f64; 3]>> = BTreeMap::new();
     let mut evaluated: Vec<usize> = Vec::new();
+    let mut splits = Vec::new();
     let mut artifacts = Vec::new();
     let champion = &cv_results[chosen].0.name;
     let raw_name = format!("{champion} (uncalibrated)");
@@ -328,6 +334,10 @@ pub fn run(
             .filter(|&i| labels[i].is_some() && matches[i].season == *season)
             .collect();
         evaluated.extend(&test);
+        splits.push(market_variant::SeasonSplit {
+            train: train.clone(),
+            test: test.clone(),
+        });
         for (spec, cv) in &cv_results {
             let mut fitted = spec.fit(&table, &train, &y)?;
             fitted.temperature = cv.temperature();
@@ -489,11 +499,45 @@ pub fn run(
     });
     timings.push(("score".to_string(), t.elapsed().as_secs_f64()));
 
+    let t = Instant::now();
+    let market_variant = market_variant::run(
+        matches,
+        odds,
+        config.implied_method,
+        &table,
+        &labels,
+        &market_variant::Training {
+            before_test: &before_test,
+            cv: &config.cv,
+        },
+        &splits,
+        &market_variant::Comparison {
+            evaluated: &evaluated,
+            champion: (champion, &forecasts[champion]),
+            closing: &market_of,
+            leagues: &odds_leagues,
+            title: format!(
+                "Market variant: reads opening prices, not a no-odds model ({}), {}",
+                odds_leagues.join(", "),
+                test_seasons.join(" + ")
+            ),
+        },
+    )?;
+    let mut notes = Vec::new();
+    let market_variant = market_variant.map(|(table, l2)| {
+        notes.push(format!(
+            "Market variant: logit on every feature plus the opening prices' log-odds, trained on priced matches only; L2 = {l2} chosen by CV log-loss from {:?}.",
+            market_variant::L2_GRID
+        ));
+        table
+    });
+    timings.push(("market variant".to_string(), t.elapsed().as_secs_f64()));
+
     let sources = bookmaker::source_usage(
         &market,
         with_market.iter().map(|&k| matches[evaluated[k]].id),
     );
-    let notes = vec![
+    notes.splice(0..0, [
         format!(
             "Walk-forward: each test season is predicted by models refitted on every match before its first kick-off; model choice and tuning used only seasons before {}.",
             first_test.date_naive()
@@ -507,8 +551,8 @@ pub fn run(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        "No model reads odds: the bookmaker row is the bar, not an input.".to_string(),
-    ];
+        "No model in the score tables reads odds: the bookmaker row is the bar, not an input. The market variant, which reads pre-closing prices, is scored in its own table.".to_string(),
+    ]);
     Ok(EvaluationReport {
         generated_at: Utc::now(),
         test_seasons,
@@ -519,6 +563,7 @@ pub fn run(
         candidates,
         tuning_trials: trials,
         tables,
+        market_variant,
         reliability,
         serving: Vec::new(),
         timings,
@@ -572,6 +617,8 @@ pub fn reliability_bins(probs: &[[f64; 3]], labels: &[usize]) -> Vec<Reliability
 #[cfg(test)]
 mod tests {
     use super::*;
+    use matchday_core::domain::OddsKind;
+
     use crate::cv::CvConfig;
     use crate::models::gbdt::GbdtParams;
     use crate::synthetic::{SyntheticConfig, generate};
@@ -602,10 +649,22 @@ mod tests {
             ],
             ..EvaluateConfig::default()
         };
+        // Opening prices equal to the closing ones, for the market variant.
+        let odds: Vec<OddsQuote> = data
+            .odds
+            .iter()
+            .flat_map(|q| {
+                let opening = OddsQuote {
+                    kind: OddsKind::Opening,
+                    ..q.clone()
+                };
+                [q.clone(), opening]
+            })
+            .collect();
         let mut stages = Vec::new();
         let report = run(
             &data.matches,
-            &data.odds,
+            &odds,
             &StatsById::new(),
             &config,
             &mut |s, _, _| stages.push(s.to_string()),
@@ -631,6 +690,15 @@ mod tests {
         let bookie = head.row(BOOKMAKER).unwrap().rps;
         assert!(head.row("logit").unwrap().rps > bookie);
         assert!(head.row(FREQUENCY).unwrap().rps > head.row("logit").unwrap().rps);
+        // The market variant: its own table, on the same priced matches,
+        // and it reads a price that is the truth plus a margin.
+        let variant = report.market_variant.as_ref().unwrap();
+        assert_eq!(variant.n, head.n);
+        assert!(head.row(market_variant::MARKET_VARIANT).is_none());
+        let v = variant.row(market_variant::MARKET_VARIANT).unwrap().rps;
+        assert!(v < variant.row("logit (no odds)").unwrap().rps);
+        assert!(variant.row(market_variant::OPENING_LINE).is_some());
+        assert_eq!(variant.row(BOOKMAKER), head.row(BOOKMAKER));
         assert_eq!(report.artifacts.len(), 2);
         assert!(stages.iter().any(|s| s == "walk-forward"));
         let json = report.to_json();
@@ -638,6 +706,7 @@ mod tests {
         assert_eq!(back.tables, report.tables);
         let page = html::render(&report);
         assert!(page.contains("<svg") && page.contains("★") && page.contains(BOOKMAKER));
+        assert!(page.contains(market_variant::MARKET_VARIANT));
     }
 
     #[test]

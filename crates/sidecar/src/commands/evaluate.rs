@@ -136,28 +136,10 @@ pub fn evaluate(data_dir: &Path, args: &EvaluateArgs) -> Result<()> {
     std::fs::write(&page, html::render(&report))?;
 
     if let Some(t) = report.headline() {
-        println!("{} (n = {})", t.title, t.n);
-        let bookie = t
-            .rows
-            .iter()
-            .find(|r| r.model == evaluate::BOOKMAKER)
-            .map(|r| r.scores.rps);
-        for r in &t.rows {
-            let vs = bookie.map_or(String::new(), |b| {
-                format!(" ({:+.2}% vs bookmaker)", 100.0 * (r.scores.rps / b - 1.0))
-            });
-            println!(
-                "  {:<40} RPS {:.4}  log-loss {:.4}{vs}{}",
-                r.model,
-                r.scores.rps,
-                r.scores.log_loss,
-                if r.model == report.champion {
-                    "  ← champion"
-                } else {
-                    ""
-                }
-            );
-        }
+        print_table(t, &report.champion);
+    }
+    if let Some(t) = &report.market_variant {
+        print_table(t, &report.champion);
     }
     for s in &report.serving {
         println!(
@@ -176,4 +158,24 @@ pub fn evaluate(data_dir: &Path, args: &EvaluateArgs) -> Result<()> {
         page.display()
     );
     Ok(())
+}
+
+/// A score table with each row's RPS against the bookmaker's.
+fn print_table(t: &evaluate::Table, champion: &str) {
+    println!("{} (n = {})", t.title, t.n);
+    let bookie = t.row(evaluate::BOOKMAKER).map(|s| s.rps);
+    for r in &t.rows {
+        let vs = bookie.map_or(String::new(), |b| {
+            format!(" ({:+.2}% vs bookmaker)", 100.0 * (r.scores.rps / b - 1.0))
+        });
+        let mark = if r.model == champion {
+            "  ← champion"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<40} RPS {:.4}  log-loss {:.4}{vs}{mark}",
+            r.model, r.scores.rps, r.scores.log_loss
+        );
+    }
 }
