@@ -74,8 +74,8 @@ pub fn tuned_dixon_coles() -> DixonColesParams {
 /// Shots-on-target strengths: a faster decay than goals (a year-old count
 /// weighs ~0.1), since a match says more about shots than about goals. Chosen
 /// by CV log-loss on 2017-18 … 2020-21 over decay 0.001–0.015 and ridge 2–20
-/// (the logit's CV log-loss moved 1.01572 → 1.01539; the surface is flat
-/// from 0.004 up).
+/// (with the expected counts as features too, the logit's CV log-loss moved
+/// 1.01572 → 1.01539; the surface is flat from 0.004 up).
 pub fn tuned_sot_strength() -> DixonColesParams {
     DixonColesParams {
         decay_per_day: 0.006,

@@ -278,8 +278,8 @@ fn shot_block_uses_only_earlier_matches_statistics() {
     let base = build_features(&data.matches, &stats, far_future(), &config).unwrap();
     let first_shot = base.column("shot_diff_shots_for_3").unwrap();
     assert_eq!(base.names.len() - first_shot, 12 + SOT_COLUMNS.len());
-    let sot = base.column("sot_rate_home").unwrap();
-    for c in [first_shot, sot, sot + 2] {
+    let sot = base.column("sot_log_ratio").unwrap();
+    for c in [first_shot, sot] {
         assert!(base.rows.iter().any(|r| r[c].is_finite()));
     }
     for k in [0, 41, data.matches.len() / 2, data.matches.len() - 1] {
