@@ -27,6 +27,40 @@ link_target_dir() {
             exit 1
         fi
     fi
+    claim_target_dir
+}
+
+# Every package of this workspace (components, crates, tests).
+workspace_packages() {
+    cargo metadata --no-deps --format-version 1 |
+        grep -o '"name":"[^"]*","version":"[^"]*","id"' |
+        sed 's/"name":"\([^"]*\)".*/-p \1/'
+}
+
+# A build directory shared by two checkouts (a working copy and a CI clone
+# using the same cache) hands one the other's workspace artifacts: cargo
+# judges them by the mtimes of sources at relative paths, so a binary built
+# later in the other checkout looks fresh here even if the sources differ,
+# and it carries the other checkout's absolute paths (tests locate fixtures
+# and components with env!("CARGO_MANIFEST_DIR")). So when the checkout using
+# the directory changes, this workspace's own crates are rebuilt; the
+# dependencies, nearly all of the build time, stay cached.
+claim_target_dir() {
+    local dir=${CARGO_TARGET_DIR:-$ROOT/target}
+    local marker="$dir/.matchday-checkout"
+    local last
+    last=$(cat "$marker" 2>/dev/null || echo "an unrecorded checkout")
+    if [ "$last" != "$ROOT" ]; then
+        if [ -d "$dir/native" ] || [ -d "$dir/wasm32-wasip2" ]; then
+            log "$dir was last built from $last: rebuilding this workspace's own crates"
+            # shellcheck disable=SC2046
+            cargo clean --quiet --profile native $(workspace_packages)
+            # shellcheck disable=SC2046
+            cargo clean --quiet --target wasm32-wasip2 --release $(workspace_packages)
+        fi
+        mkdir -p "$dir"
+        echo "$ROOT" >"$marker"
+    fi
 }
 
 # Every component crate under components/ (the ones spin.toml serves).
