@@ -50,7 +50,7 @@ pub struct CardParams {
     #[serde(default)]
     pub shot_windows: Vec<usize>,
     #[serde(default)]
-    pub sot_strength: Option<DixonColesParams>,
+    pub stat_strength: Option<DixonColesParams>,
     pub elo: EloParams,
     pub pi: PiParams,
     pub dixon_coles: DixonColesParams,

@@ -63,11 +63,11 @@ pub struct FeatureConfig {
     /// Shot-form windows (matches with statistics); empty = no shot block.
     #[serde(default)]
     pub shot_windows: Vec<usize>,
-    /// Opponent-adjusted shots-on-target strengths ([`SOT_COLUMNS`]): the
-    /// Dixon-Coles rate model fitted to shots on target instead of goals;
-    /// `None` = no such block.
+    /// Opponent-adjusted strengths in the match statistics
+    /// ([`STRENGTH_STATS`]): the Dixon-Coles rate model fitted to each
+    /// statistic instead of goals; `None` = no such block.
     #[serde(default)]
-    pub sot_strength: Option<DixonColesParams>,
+    pub stat_strength: Option<DixonColesParams>,
 }
 
 impl Default for FeatureConfig {
@@ -79,7 +79,7 @@ impl Default for FeatureConfig {
             dixon_coles: DixonColesParams::default(),
             leagues: default_leagues(),
             shot_windows: Vec::new(),
-            sot_strength: None,
+            stat_strength: None,
         }
     }
 }
@@ -95,12 +95,20 @@ pub const DC_COLUMNS: [&str; 7] = [
     "dc_log_away_home",
 ];
 
-/// Columns of the shots-on-target strength block: the log of the ratio of
-/// the two sides' expected shots on target. The expected counts themselves
-/// are left out: their level follows how each season's files count shots on
-/// target (the drift monitor flags them season to season), and they added
-/// nothing in CV (log-loss 1.01539 with them, 1.01546 without).
-pub const SOT_COLUMNS: [&str; 1] = ["sot_log_ratio"];
+/// A statistic's pair (home, away) of one match.
+pub type StatPair = fn(&MatchStats) -> Option<[u16; 2]>;
+
+/// The statistics-strength block: per statistic, one column, the log of the
+/// ratio of the two sides' expected counts. The expected counts themselves
+/// are left out: their level follows how each season's files count (the
+/// drift monitor flagged shots on target season to season), and they added
+/// nothing in CV (log-loss 1.01539 with them, 1.01546 without, shots on
+/// target alone).
+pub const STRENGTH_STATS: [(&str, StatPair); 3] = [
+    ("sot_log_ratio", |s| s.shots_on_target),
+    ("shots_log_ratio", |s| s.shots),
+    ("corners_log_ratio", |s| s.corners),
+];
 
 /// Columns after the Dixon-Coles block (before the league indicators).
 pub const CONTEXT_COLUMNS: [&str; 7] = [
@@ -119,7 +127,7 @@ impl FeatureConfig {
     /// difference and expected goal difference; the Dixon-Coles block
     /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
     /// per league; per shot window, the [`SHOT_STATS`] differences; then, if
-    /// configured, the shots-on-target strengths ([`SOT_COLUMNS`]).
+    /// configured, the statistics strengths ([`STRENGTH_STATS`]).
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
@@ -137,8 +145,8 @@ impl FeatureConfig {
                 .iter()
                 .flat_map(|w| SHOT_STATS.iter().map(move |s| format!("shot_diff_{s}_{w}"))),
         );
-        if self.sot_strength.is_some() {
-            names.extend(SOT_COLUMNS.iter().map(|s| s.to_string()));
+        if self.stat_strength.is_some() {
+            names.extend(STRENGTH_STATS.iter().map(|(name, _)| name.to_string()));
         }
         names
     }
@@ -173,7 +181,7 @@ impl FeatureConfig {
         }
         self.elo.validate().map_err(MlError::InvalidConfig)?;
         self.pi.validate().map_err(MlError::InvalidConfig)?;
-        if let Some(p) = &self.sot_strength {
+        if let Some(p) = &self.stat_strength {
             p.validate().map_err(MlError::InvalidConfig)?;
         }
         self.dixon_coles.validate().map_err(MlError::InvalidConfig)
@@ -345,16 +353,22 @@ pub fn build_features(
 
     let goals = |m: &Match| visible_score(m, as_of).map(|s| (s.home, s.away));
     let dc = dixon_coles_by_league(matches, &order, &arrivals, &config.dixon_coles, goals);
-    // A match's shots on target count once its result is visible, like its
+    // A match's statistics count once its result is visible, like its
     // goals; leagues without statistics get no forecast (NaN).
-    let sot = config.sot_strength.map(|params| {
-        let shots_on_target = |m: &Match| {
-            visible_score(m, as_of)?;
-            let [h, a] = stats.get(&m.id)?.shots_on_target?;
-            Some((clamp_count(h), clamp_count(a)))
-        };
-        dixon_coles_by_league(matches, &order, &arrivals, &params, shots_on_target)
-    });
+    let strengths: Vec<Vec<Option<DcForecast>>> = match config.stat_strength {
+        None => Vec::new(),
+        Some(params) => STRENGTH_STATS
+            .iter()
+            .map(|(_, pair)| {
+                let counts = |m: &Match| {
+                    visible_score(m, as_of)?;
+                    let [h, a] = pair(stats.get(&m.id)?)?;
+                    Some((clamp_count(h), clamp_count(a)))
+                };
+                dixon_coles_by_league(matches, &order, &arrivals, &params, counts)
+            })
+            .collect(),
+    };
     let rows = (0..matches.len())
         .map(|i| {
             let mut row = Vec::with_capacity(names.len());
@@ -369,9 +383,7 @@ pub fn build_features(
                     .map(|l| f64::from(u8::from(*l == m.league))),
             );
             row.extend_from_slice(&shot_rows[i]);
-            if let Some(sot) = &sot {
-                row.extend(sot_columns(sot[i]));
-            }
+            row.extend(strengths.iter().map(|s| log_rate_ratio(s[i])));
             row
         })
         .collect();
@@ -445,18 +457,13 @@ fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {
     }
 }
 
-fn sot_columns(f: Option<DcForecast>) -> [f64; SOT_COLUMNS.len()] {
-    match f {
-        Some(f) => {
-            let [h, a] = f.goals;
-            [(h / a).ln()]
-        }
-        None => [f64::NAN; SOT_COLUMNS.len()],
-    }
+/// ln(home rate / away rate) of a forecast; NaN without one.
+fn log_rate_ratio(f: Option<DcForecast>) -> f64 {
+    f.map_or(f64::NAN, |f| (f.goals[0] / f.goals[1]).ln())
 }
 
-/// A count as the rate model takes it (shots on target never reach 255 in
-/// a real match; a corrupt file must not wrap).
+/// A count as the rate model takes it (no statistic reaches 255 in a real
+/// match; a corrupt file must not wrap).
 fn clamp_count(n: u16) -> u8 {
     u8::try_from(n).unwrap_or(u8::MAX)
 }

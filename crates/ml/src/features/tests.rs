@@ -271,15 +271,15 @@ fn shot_block_uses_only_earlier_matches_statistics() {
     let data = generate(&SyntheticConfig::default());
     let config = FeatureConfig {
         shot_windows: vec![3, 10],
-        sot_strength: Some(DixonColesParams::default()),
+        stat_strength: Some(DixonColesParams::default()),
         ..FeatureConfig::default()
     };
     let stats = synthetic_stats(&data.matches);
     let base = build_features(&data.matches, &stats, far_future(), &config).unwrap();
     let first_shot = base.column("shot_diff_shots_for_3").unwrap();
-    assert_eq!(base.names.len() - first_shot, 12 + SOT_COLUMNS.len());
+    assert_eq!(base.names.len() - first_shot, 12 + STRENGTH_STATS.len());
     let sot = base.column("sot_log_ratio").unwrap();
-    for c in [first_shot, sot] {
+    for c in [first_shot, sot, sot + 1, sot + 2] {
         assert!(base.rows.iter().any(|r| r[c].is_finite()));
     }
     for k in [0, 41, data.matches.len() / 2, data.matches.len() - 1] {
