@@ -53,10 +53,12 @@ claim_target_dir() {
     if [ "$last" != "$ROOT" ]; then
         if [ -d "$dir/native" ] || [ -d "$dir/wasm32-wasip2" ]; then
             log "$dir was last built from $last: rebuilding this workspace's own crates"
-            # shellcheck disable=SC2046
-            cargo clean --quiet --profile native $(workspace_packages)
-            # shellcheck disable=SC2046
-            cargo clean --quiet --target wasm32-wasip2 --release $(workspace_packages)
+            local packages
+            packages=$(workspace_packages)
+            # shellcheck disable=SC2086
+            cargo clean --quiet --profile native $packages
+            # shellcheck disable=SC2086
+            cargo clean --quiet --target wasm32-wasip2 --release $packages
         fi
         mkdir -p "$dir"
         echo "$ROOT" >"$marker"

@@ -135,7 +135,8 @@ pub struct PipelineConfig {
     /// Shot-form windows (empty: no shot features).
     #[serde(default)]
     pub shot_windows: Vec<usize>,
-    /// Shots-on-target strengths (`None`: no such block).
+    /// Statistics strengths: shots on target, shots, corners (`None`: no
+    /// such block).
     #[serde(default)]
     pub stat_strength: Option<DixonColesParams>,
     /// Temporal CV of the candidates (on the training split).

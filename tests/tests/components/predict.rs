@@ -3,7 +3,9 @@
 //! the prediction cache, publish-time validation and the BYO fixture.
 
 use matchday_core::response::DATA_VERSION_HEADER;
+use matchday_core::types::PrecomputedPrediction;
 use matchday_host::KvFaults;
+use matchday_publish::records::DataSet;
 use matchday_serving::api::{ModelInfo, PredictResponse, TaskState, TaskStatus};
 use matchday_serving::upload::ModelUpload;
 use matchday_tests::http::Reply;
@@ -106,7 +108,7 @@ fn app_with_model(options: AppOptions) -> TestApp {
     app
 }
 
-fn features_of(data: &matchday_publish::records::DataSet, match_id: i64) -> Value {
+fn features_of(data: &DataSet, match_id: i64) -> Value {
     let row = data
         .features
         .rows
@@ -127,13 +129,17 @@ fn close(a: [f64; 3], b: [f64; 3], tolerance: f64) -> bool {
     a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tolerance)
 }
 
-fn check_every_endpoint(app: &TestApp) {
-    let data = decode(&sample().bundle);
-    let upcoming = data
-        .predictions
+/// The sample's first upcoming match.
+fn upcoming(data: &DataSet) -> &PrecomputedPrediction {
+    data.predictions
         .iter()
         .find(|p| p.is_future)
-        .expect("an upcoming match");
+        .expect("an upcoming match")
+}
+
+fn check_every_endpoint(app: &TestApp) {
+    let data = decode(&sample().bundle);
+    let upcoming = upcoming(&data);
     let batch = [
         upcoming.probabilities.home_win,
         upcoming.probabilities.draw,
@@ -316,12 +322,7 @@ fn every_predict_endpoint_is_correct_on_a_fresh_instance_per_request() {
 fn hot_reload(options: AppOptions) {
     let app = app_with_model(options);
     let data = decode(&sample().bundle);
-    let id = data
-        .predictions
-        .iter()
-        .find(|p| p.is_future)
-        .unwrap()
-        .match_id;
+    let id = upcoming(&data).match_id;
     let path = format!("/predict/{id}");
     let reply = publish_model(&app, &byo_logreg(), "?alias=challenger");
     assert_eq!(reply.status, 201, "{}", reply.text());
@@ -419,13 +420,7 @@ fn moving_the_champion_alias_takes_effect_on_a_fresh_instance_too() {
 #[test]
 fn broken_models_are_refused_at_publish_and_the_champion_keeps_serving() {
     let app = app_with_model(AppOptions::default());
-    let data = decode(&sample().bundle);
-    let id = data
-        .predictions
-        .iter()
-        .find(|p| p.is_future)
-        .unwrap()
-        .match_id;
+    let id = upcoming(&decode(&sample().bundle)).match_id;
     let card = fixture("model_card.json");
     let mut corrupt = fixture("model.onnx");
     corrupt.truncate(300);

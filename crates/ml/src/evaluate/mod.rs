@@ -500,7 +500,7 @@ pub fn run(
     timings.push(("score".to_string(), t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    let market_variant = market_variant::run(
+    let variant = market_variant::run(
         matches,
         odds,
         config.implied_method,
@@ -523,21 +523,13 @@ pub fn run(
             ),
         },
     )?;
-    let mut notes = Vec::new();
-    let market_variant = market_variant.map(|(table, l2)| {
-        notes.push(format!(
-            "Market variant: logit on every feature plus the opening prices' log-odds, trained on priced matches only; L2 = {l2} chosen by CV log-loss from {:?}.",
-            market_variant::L2_GRID
-        ));
-        table
-    });
     timings.push(("market variant".to_string(), t.elapsed().as_secs_f64()));
 
     let sources = bookmaker::source_usage(
         &market,
         with_market.iter().map(|&k| matches[evaluated[k]].id),
     );
-    notes.splice(0..0, [
+    let mut notes = vec![
         format!(
             "Walk-forward: each test season is predicted by models refitted on every match before its first kick-off; model choice and tuning used only seasons before {}.",
             first_test.date_naive()
@@ -552,7 +544,13 @@ pub fn run(
                 .join(", ")
         ),
         "No model in the score tables reads odds: the bookmaker row is the bar, not an input. The market variant, which reads pre-closing prices, is scored in its own table.".to_string(),
-    ]);
+    ];
+    if let Some((_, l2)) = &variant {
+        notes.push(format!(
+            "Market variant: logit on every feature plus the opening prices' log-odds, trained on priced matches only; L2 = {l2} chosen by CV log-loss from {:?}.",
+            market_variant::L2_GRID
+        ));
+    }
     Ok(EvaluationReport {
         generated_at: Utc::now(),
         test_seasons,
@@ -563,7 +561,7 @@ pub fn run(
         candidates,
         tuning_trials: trials,
         tables,
-        market_variant,
+        market_variant: variant.map(|(table, _)| table),
         reliability,
         serving: Vec::new(),
         timings,

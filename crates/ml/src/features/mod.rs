@@ -351,7 +351,7 @@ pub fn build_features(
         pi.update_group(&results);
     }
 
-    let goals = |m: &Match| visible_score(m, as_of).map(|s| (s.home, s.away));
+    let goals = |m: &Match| visible_goals(m, as_of);
     let dc = dixon_coles_by_league(matches, &order, &arrivals, &config.dixon_coles, goals);
     // A match's statistics count once its result is visible, like its
     // goals; leagues without statistics get no forecast (NaN).
@@ -457,6 +457,11 @@ fn dc_columns(f: Option<DcForecast>) -> [f64; DC_COLUMNS.len()] {
     }
 }
 
+/// The score as the goals rate model takes it, once visible at `as_of`.
+fn visible_goals(m: &Match, as_of: DateTime<Utc>) -> Option<(u8, u8)> {
+    visible_score(m, as_of).map(|s| (s.home, s.away))
+}
+
 /// ln(home rate / away rate) of a forecast; NaN without one.
 fn log_rate_ratio(f: Option<DcForecast>) -> f64 {
     f.map_or(f64::NAN, |f| (f.goals[0] / f.goals[1]).ln())
@@ -510,7 +515,7 @@ pub fn dixon_coles_forecasts(
 ) -> Vec<Option<DcForecast>> {
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff);
-    let goals = |m: &Match| visible_score(m, as_of).map(|s| (s.home, s.away));
+    let goals = |m: &Match| visible_goals(m, as_of);
     dixon_coles_by_league(matches, &order, &arrivals(matches, as_of), params, goals)
 }
 
@@ -521,7 +526,8 @@ type LeagueRows<'a> = (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&'a str, usize>);
 /// forward on its own; leagues are spread over the available cores and
 /// each league's result is independent of the split, so the output is the
 /// same on any machine. `counts` gives the pair a match adds to the fit
-/// once played (goals, or shots on target), `None` if it adds nothing.
+/// once played (goals, or one of [`STRENGTH_STATS`]), `None` if it adds
+/// nothing.
 fn dixon_coles_by_league(
     matches: &[Match],
     order: &[usize],

@@ -291,8 +291,8 @@ fn shot_block_uses_only_earlier_matches_statistics() {
         let t = build_features(&data.matches, &perturbed, far_future(), &config).unwrap();
         assert_only_later_rows_change(&data.matches, k, &base, &t);
     }
-    // The strengths follow shots on target alone: a team that had 300 of
-    // them expects more next time.
+    // The shots-on-target column follows shots on target alone: a team that
+    // had 300 of them expects more next time.
     let mut perturbed = stats.clone();
     let k = 41;
     let team = &data.matches[k].home_team;
