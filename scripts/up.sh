@@ -38,9 +38,14 @@ fi
 export MATCHDAY_ADMIN_TOKEN
 export SPIN_VARIABLE_ADMIN_TOKEN=$MATCHDAY_ADMIN_TOKEN
 # The data routes need X-API-Key (the gateway): one key, generated once.
+# The printed examples name where the key is, never the key itself.
+# shellcheck disable=SC2016
+SHOWN_K='X-API-Key: $MATCHDAY_API_KEY'
 if [ -z "${MATCHDAY_API_KEY:-}" ]; then
     [ -s .spin/api-key ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spin/api-key)
     MATCHDAY_API_KEY=$(cat .spin/api-key)
+    # shellcheck disable=SC2016
+    SHOWN_K='X-API-Key: $(cat .spin/api-key)'
 fi
 export SPIN_VARIABLE_API_KEYS=$MATCHDAY_API_KEY
 K="X-API-Key: $MATCHDAY_API_KEY"
@@ -63,13 +68,13 @@ ID=$(curl -fsS -H "$K" "http://$LISTEN/predict/matches/" | grep -o '"match_id":[
 cat <<TXT
 
 Matchday is serving on http://$LISTEN  (admin token in .spin/admin-token, API key in .spin/api-key)
-  curl -H "$K" http://$LISTEN/predict/matches/
-  curl -H "$K" http://$LISTEN/predict/precomputed/${ID:-<match_id>}
-  curl -H "$K" 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
-  curl -H "$K" 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
+  curl -H "$SHOWN_K" http://$LISTEN/predict/matches/
+  curl -H "$SHOWN_K" http://$LISTEN/predict/precomputed/${ID:-<match_id>}
+  curl -H "$SHOWN_K" 'http://$LISTEN/predict/predictions/?future_only=true&limit=5'
+  curl -H "$SHOWN_K" 'http://$LISTEN/livescores/?year=2023&month=3&limit=5'
   curl http://$LISTEN/healthcheck/
   curl http://$LISTEN/metrics
-  curl -H "$K" http://$LISTEN/monitoring/components
+  curl -H "$SHOWN_K" http://$LISTEN/monitoring/components
 Ctrl-C stops it.
 TXT
 wait $HOST_PID
