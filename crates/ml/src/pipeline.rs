@@ -35,7 +35,7 @@ pub use report::PipelineReport;
 /// Name of the model in cards and registries.
 pub const MODEL_NAME: &str = "matchday-1x2";
 /// Bumped when the features, the graph or the card layout change.
-pub const MODEL_VERSION: &str = "0.2.0";
+pub const MODEL_VERSION: &str = "0.3.0";
 
 /// Rating parameters chosen by `matchday evaluate --tune --budget 8 --seed
 /// 2024` (coordinate search scored on kick-offs from 2006-07 to 2021-07-01,
@@ -139,6 +139,10 @@ pub struct PipelineConfig {
     /// such block).
     #[serde(default)]
     pub stat_strength: Option<DixonColesParams>,
+    /// Matches behind closed doors get their own home advantage and an
+    /// indicator (see [`crate::features::crowds`]).
+    #[serde(default)]
+    pub closed_doors: bool,
     /// Temporal CV of the candidates (on the training split).
     pub cv: CvConfig,
     /// Compared by CV log-loss; the chosen one is trained and exported.
@@ -166,6 +170,7 @@ impl Default for PipelineConfig {
             leagues: default_leagues(),
             shot_windows: vec![10],
             stat_strength: Some(tuned_stat_strength()),
+            closed_doors: true,
             cv: CvConfig::default(),
             candidates: default_candidates(),
             selection: SelectionRule::default(),
@@ -188,6 +193,7 @@ impl PipelineConfig {
             leagues: self.leagues.clone(),
             shot_windows: self.shot_windows.clone(),
             stat_strength: self.stat_strength,
+            closed_doors: self.closed_doors,
         }
     }
 
@@ -198,6 +204,7 @@ impl PipelineConfig {
         self.dixon_coles = f.dixon_coles;
         self.leagues = f.leagues.clone();
         self.shot_windows = f.shot_windows.clone();
+        self.closed_doors = f.closed_doors;
         self.stat_strength = f.stat_strength;
     }
 

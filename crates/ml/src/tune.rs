@@ -153,9 +153,10 @@ pub fn dc_error(
     until: DateTime<Utc>,
     burn_in: i64,
     p: &DixonColesParams,
+    closed_doors: bool,
 ) -> f64 {
     let keep = scored(matches, until, burn_in);
-    let forecasts = dixon_coles_forecasts(matches, until, p);
+    let forecasts = dixon_coles_forecasts(matches, until, p, closed_doors);
     let (mut sum, mut n) = (0.0, 0usize);
     for (i, f) in forecasts.iter().enumerate() {
         if let (true, Some(f), Some(s)) = (keep[i], f, matches[i].score) {
@@ -277,7 +278,7 @@ pub fn tune_ratings(
                 p.relegated_offset = v
             }),
         ],
-        &|p| dc_error(matches, until, burn_in_days, p),
+        &|p| dc_error(matches, until, burn_in_days, p, base.closed_doors),
         trials,
         progress,
     );

@@ -394,6 +394,10 @@ fn drift_is_detected_on_a_shifted_sample_and_not_on_an_unshifted_one() {
         calm.current_window.n
     );
     assert_eq!(calm.n_drifted, 0, "{:#?}", calm.features);
+    // Calendar columns move by design and are not monitored.
+    let monitored: Vec<&str> = calm.features.iter().map(|f| f.feature.as_str()).collect();
+    assert!(monitored.contains(&"diff_elo"));
+    assert!(!monitored.contains(&"season_stage") && !monitored.contains(&"closed_doors"));
     assert!(!calm.dataset_drift);
     let r = upload(
         &app,

@@ -16,7 +16,11 @@
 //! league for a promoted or new team and above it for a relegated one (see
 //! [`super::membership`]), so a newcomer is predicted like a typical
 //! newcomer until its own results take over. `μ` and `h` are fitted as well
-//! (home advantage per league, which changed visibly in 2020-21). `ρ` is
+//! (home advantage per league). Matches played behind closed doors
+//! ([`super::crowds`]) get `h + c` instead of `h`, with its own shift `c`
+//! (prior precision `ridge`, centred on 0): the home advantage of 2020-21
+//! fell visibly, and one `h` for both would carry that season's low value
+//! into the next ones for as long as its results weigh in the fit. `ρ` is
 //! then fitted given the rates (the usual two-step simplification; `τ`
 //! hardly moves the strengths).
 //!
@@ -93,6 +97,8 @@ pub struct Result1x2 {
     pub away: usize,
     pub home_goals: u8,
     pub away_goals: u8,
+    /// Played behind closed doors (see [`super::crowds`]).
+    pub closed: bool,
 }
 
 /// A fitted model.
@@ -100,6 +106,8 @@ pub struct Result1x2 {
 pub struct DcModel {
     pub mu: f64,
     pub home_advantage: f64,
+    /// Added to `home_advantage` behind closed doors.
+    pub closed_shift: f64,
     pub rho: f64,
     /// `(attack, defence)` per local team id; `None` = not in the fit.
     pub teams: Vec<Option<(f64, f64)>>,
@@ -129,18 +137,20 @@ impl DcModel {
         self.teams.get(team).copied().flatten().unwrap_or(centre)
     }
 
-    /// Forecast of `home` v `away`; the centres stand in for teams the fit
-    /// has not seen.
+    /// Forecast of `home` v `away` (`closed`: behind closed doors); the
+    /// centres stand in for teams the fit has not seen.
     pub fn forecast(
         &self,
         home: usize,
         away: usize,
+        closed: bool,
         home_centre: (f64, f64),
         away_centre: (f64, f64),
     ) -> DcForecast {
         let (ah, dh) = self.strengths(home, home_centre);
         let (aa, da) = self.strengths(away, away_centre);
-        let lambda = (self.mu + self.home_advantage + ah + da).exp();
+        let shift = if closed { self.closed_shift } else { 0.0 };
+        let lambda = (self.mu + self.home_advantage + shift + ah + da).exp();
         let nu = (self.mu + aa + dh).exp();
         DcForecast {
             proba: outcome_probabilities(lambda, nu, self.rho),
@@ -221,8 +231,17 @@ pub fn fit(
         }
     }
     let k = active.len();
-    let p = 2 + 2 * k; // μ, h, attacks, defences
-    let (attack, defence) = (|i: usize| 2 + i, |i: usize| 2 + k + i);
+    let p = 3 + 2 * k; // μ, h, closed-doors shift, attacks, defences
+    let (attack, defence) = (|i: usize| 3 + i, |i: usize| 3 + k + i);
+    // The home rate's indices: μ, h [, shift], attack, defence.
+    let home_terms = |r: &Result1x2| -> ([usize; 5], usize) {
+        let (a, d) = (attack(slot[r.home]), defence(slot[r.away]));
+        if r.closed {
+            ([0, 1, 2, a, d], 5)
+        } else {
+            ([0, 1, a, d, 0], 4)
+        }
+    };
 
     let mut theta = vec![0.0; p];
     let total_w: f64 = rows.iter().map(|(w, _)| w).sum();
@@ -243,6 +262,7 @@ pub fn fit(
     if let Some(w) = warm {
         theta[0] = w.mu;
         theta[1] = w.home_advantage;
+        theta[2] = w.closed_shift;
     }
 
     let centre_of = |i: usize| centres[active[i]];
@@ -251,8 +271,8 @@ pub fn fit(
     let objective = |theta: &[f64]| -> f64 {
         let mut f = 0.0;
         for (w, r) in &rows {
-            let eh =
-                theta[0] + theta[1] + theta[attack(slot[r.home])] + theta[defence(slot[r.away])];
+            let (idx, n) = home_terms(r);
+            let eh: f64 = idx[..n].iter().map(|&j| theta[j]).sum();
             let ea = theta[0] + theta[attack(slot[r.away])] + theta[defence(slot[r.home])];
             f += w
                 * (eh.exp() - f64::from(r.home_goals) * eh + ea.exp()
@@ -265,6 +285,7 @@ pub fn fit(
                 * ((theta[attack(i)] - c.0).powi(2) + (theta[defence(i)] - c.1).powi(2));
         }
         f + 0.5 * FREE_RIDGE * (theta[0].powi(2) + theta[1].powi(2))
+            + 0.5 * params.ridge * theta[2].powi(2)
     };
 
     let mut f = objective(&theta);
@@ -272,12 +293,13 @@ pub fn fit(
         let mut grad = vec![0.0; p];
         let mut hess = vec![0.0; p * p];
         for (w, r) in &rows {
-            let (ah, dh) = (attack(slot[r.home]), defence(slot[r.home]));
-            let (aa, da) = (attack(slot[r.away]), defence(slot[r.away]));
-            let lambda = (theta[0] + theta[1] + theta[ah] + theta[da]).exp();
+            let (home_idx, n) = home_terms(r);
+            let home_idx = &home_idx[..n];
+            let (aa, dh) = (attack(slot[r.away]), defence(slot[r.home]));
+            let lambda = home_idx.iter().map(|&j| theta[j]).sum::<f64>().exp();
             let nu = (theta[0] + theta[aa] + theta[dh]).exp();
             for (idx, rate, goals) in [
-                (&[0, 1, ah, da][..], lambda, r.home_goals),
+                (home_idx, lambda, r.home_goals),
                 (&[0, aa, dh][..], nu, r.away_goals),
             ] {
                 let g = w * (rate - f64::from(goals));
@@ -294,6 +316,8 @@ pub fn fit(
         grad[1] += FREE_RIDGE * theta[1];
         hess[0] += FREE_RIDGE;
         hess[p + 1] += FREE_RIDGE;
+        grad[2] += params.ridge * theta[2];
+        hess[2 * p + 2] += params.ridge;
         for i in 0..k {
             let c = centre_of(i);
             for (j, centre) in [(attack(i), c.0), (defence(i), c.1)] {
@@ -337,6 +361,7 @@ pub fn fit(
     let mut model = DcModel {
         mu: theta[0],
         home_advantage: theta[1],
+        closed_shift: theta[2],
         rho: 0.0,
         teams,
     };
@@ -352,7 +377,7 @@ fn fit_rho(rows: &[(f64, &Result1x2)], model: &DcModel, start: f64) -> f64 {
         .iter()
         .filter(|(_, r)| r.home_goals <= 1 && r.away_goals <= 1)
         .map(|(w, r)| {
-            let f = model.forecast(r.home, r.away, (0.0, 0.0), (0.0, 0.0));
+            let f = model.forecast(r.home, r.away, r.closed, (0.0, 0.0), (0.0, 0.0));
             let (lambda, nu) = (f.goals[0], f.goals[1]);
             let c = match (r.home_goals, r.away_goals) {
                 (0, 0) => -lambda * nu,
@@ -397,6 +422,8 @@ pub struct LeagueMatch {
     pub home: usize,
     pub away: usize,
     pub arrival: [Arrival; 2],
+    /// Behind closed doors (see [`super::crowds`]).
+    pub closed: bool,
     /// The score if known at `as_of`.
     pub score: Option<(u8, u8)>,
 }
@@ -440,8 +467,13 @@ pub fn walk_forward(
         }
         if let Some(model) = &model {
             for (k, m) in group.iter().enumerate() {
-                out[start + k] =
-                    Some(model.forecast(m.home, m.away, centres[m.home], centres[m.away]));
+                out[start + k] = Some(model.forecast(
+                    m.home,
+                    m.away,
+                    m.closed,
+                    centres[m.home],
+                    centres[m.away],
+                ));
             }
         }
         for m in group {
@@ -452,6 +484,7 @@ pub fn walk_forward(
                     away: m.away,
                     home_goals: h,
                     away_goals: a,
+                    closed: m.closed,
                 });
             }
         }

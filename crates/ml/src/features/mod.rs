@@ -7,6 +7,7 @@
 //! before any result of the group is applied, so two matches at 15:00 never
 //! see each other (pre-2019 kick-offs are all "date at 15:00").
 
+pub mod crowds;
 pub mod dixon_coles;
 pub mod elo;
 pub mod membership;
@@ -68,6 +69,10 @@ pub struct FeatureConfig {
     /// statistic instead of goals; `None` = no such block.
     #[serde(default)]
     pub stat_strength: Option<DixonColesParams>,
+    /// Matches behind closed doors ([`crowds`]): their own home-advantage
+    /// shift in every rate model and a `closed_doors` indicator column.
+    #[serde(default)]
+    pub closed_doors: bool,
 }
 
 impl Default for FeatureConfig {
@@ -80,6 +85,7 @@ impl Default for FeatureConfig {
             leagues: default_leagues(),
             shot_windows: Vec::new(),
             stat_strength: None,
+            closed_doors: false,
         }
     }
 }
@@ -110,6 +116,12 @@ pub const STRENGTH_STATS: [(&str, StatPair); 3] = [
     ("corners_log_ratio", |s| s.corners),
 ];
 
+/// Columns set by the calendar alone, whose distribution in a window moves
+/// by design: a 90-day window holds one part of the season
+/// (`season_stage`), and `closed_doors` is 0 outside 2020-21. The drift
+/// monitor leaves them out, or it would report drift in every such window.
+pub const CALENDAR_COLUMNS: [&str; 2] = ["season_stage", "closed_doors"];
+
 /// Columns after the Dixon-Coles block (before the league indicators).
 pub const CONTEXT_COLUMNS: [&str; 7] = [
     "rest_days_home",
@@ -127,7 +139,8 @@ impl FeatureConfig {
     /// difference and expected goal difference; the Dixon-Coles block
     /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
     /// per league; per shot window, the [`SHOT_STATS`] differences; then, if
-    /// configured, the statistics strengths ([`STRENGTH_STATS`]).
+    /// configured, the statistics strengths ([`STRENGTH_STATS`]) and the
+    /// `closed_doors` indicator.
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
@@ -147,6 +160,9 @@ impl FeatureConfig {
         );
         if self.stat_strength.is_some() {
             names.extend(STRENGTH_STATS.iter().map(|(name, _)| name.to_string()));
+        }
+        if self.closed_doors {
+            names.push("closed_doors".to_string());
         }
         names
     }
@@ -352,7 +368,15 @@ pub fn build_features(
     }
 
     let goals = |m: &Match| visible_goals(m, as_of);
-    let dc = dixon_coles_by_league(matches, &order, &arrivals, &config.dixon_coles, goals);
+    let closed = |m: &Match| config.closed_doors && crowds::behind_closed_doors(m.kickoff);
+    let dc = dixon_coles_by_league(
+        matches,
+        &order,
+        &arrivals,
+        &config.dixon_coles,
+        goals,
+        closed,
+    );
     // A match's statistics count once its result is visible, like its
     // goals; leagues without statistics get no forecast (NaN).
     let strengths: Vec<Vec<Option<DcForecast>>> = match config.stat_strength {
@@ -365,7 +389,7 @@ pub fn build_features(
                     let [h, a] = pair(stats.get(&m.id)?)?;
                     Some((clamp_count(h), clamp_count(a)))
                 };
-                dixon_coles_by_league(matches, &order, &arrivals, &params, counts)
+                dixon_coles_by_league(matches, &order, &arrivals, &params, counts, closed)
             })
             .collect(),
     };
@@ -384,6 +408,9 @@ pub fn build_features(
             );
             row.extend_from_slice(&shot_rows[i]);
             row.extend(strengths.iter().map(|s| log_rate_ratio(s[i])));
+            if config.closed_doors {
+                row.push(f64::from(u8::from(closed(m))));
+            }
             row
         })
         .collect();
@@ -512,11 +539,14 @@ pub fn dixon_coles_forecasts(
     matches: &[Match],
     as_of: DateTime<Utc>,
     params: &DixonColesParams,
+    closed_doors: bool,
 ) -> Vec<Option<DcForecast>> {
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff);
     let goals = |m: &Match| visible_goals(m, as_of);
-    dixon_coles_by_league(matches, &order, &arrivals(matches, as_of), params, goals)
+    let closed = |m: &Match| closed_doors && crowds::behind_closed_doors(m.kickoff);
+    let arrivals = arrivals(matches, as_of);
+    dixon_coles_by_league(matches, &order, &arrivals, params, goals, closed)
 }
 
 /// One league for the walk-forward: global indices, rows, team ids.
@@ -527,13 +557,14 @@ type LeagueRows<'a> = (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&'a str, usize>);
 /// each league's result is independent of the split, so the output is the
 /// same on any machine. `counts` gives the pair a match adds to the fit
 /// once played (goals, or one of [`STRENGTH_STATS`]), `None` if it adds
-/// nothing.
+/// nothing; `closed` whether it was played behind closed doors.
 fn dixon_coles_by_league(
     matches: &[Match],
     order: &[usize],
     arrivals: &[[Arrival; 2]],
     params: &DixonColesParams,
     counts: impl Fn(&Match) -> Option<(u8, u8)>,
+    closed: impl Fn(&Match) -> bool,
 ) -> Vec<Option<DcForecast>> {
     // Per league: global indices in kick-off order (ties by team names, so
     // the fit sums in the same order whatever the input order) and local
@@ -568,6 +599,7 @@ fn dixon_coles_by_league(
                     home: teams[m.home_team.as_str()],
                     away: teams[m.away_team.as_str()],
                     arrival: arrivals[i],
+                    closed: closed(m),
                     score: counts(m),
                 }
             })

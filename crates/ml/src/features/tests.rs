@@ -324,3 +324,55 @@ fn shot_block_uses_only_earlier_matches_statistics() {
         assert!(same_bits(a, b));
     }
 }
+
+#[test]
+fn closed_doors_get_an_indicator_and_keep_the_no_leakage_rule() {
+    // Three seasons from August 2019: the restart and 2020-21 fall inside.
+    let data = generate(&SyntheticConfig {
+        start: Utc.with_ymd_and_hms(2019, 8, 3, 14, 0, 0).unwrap(),
+        ..SyntheticConfig::default()
+    });
+    let config = FeatureConfig {
+        closed_doors: true,
+        ..FeatureConfig::default()
+    };
+    let base = build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
+    let col = base.column("closed_doors").unwrap();
+    assert_eq!(col, base.names.len() - 1);
+    let closed: Vec<usize> = (0..data.matches.len())
+        .filter(|&i| crowds::behind_closed_doors(data.matches[i].kickoff))
+        .collect();
+    assert!(!closed.is_empty() && closed.len() < data.matches.len());
+    for (i, row) in base.rows.iter().enumerate() {
+        assert_eq!(row[col], f64::from(u8::from(closed.contains(&i))));
+    }
+    // Results behind closed doors feed later rows only, like any other.
+    let last = data.matches.len() - 1;
+    for k in [closed[0], closed[closed.len() / 2], last] {
+        let mut perturbed = data.matches.clone();
+        let s = perturbed[k].score.unwrap();
+        perturbed[k].score = Some(Score {
+            home: s.away + 3,
+            away: s.home,
+        });
+        let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
+        assert_only_later_rows_change(&data.matches, k, &base, &t);
+    }
+    // The rate model's own shift: without the flag, the Dixon-Coles columns
+    // agree until the first closed-doors result is known, and not after.
+    let plain = build_features(
+        &data.matches,
+        &StatsById::new(),
+        far_future(),
+        &FeatureConfig::default(),
+    )
+    .unwrap();
+    let dc = base.column("dc_home").unwrap();
+    let first = data.matches[closed[0]].kickoff;
+    for (i, m) in data.matches.iter().enumerate() {
+        if m.kickoff <= first {
+            assert!(same_bits(&base.rows[i][..col], &plain.rows[i]));
+        }
+    }
+    assert!((0..data.matches.len()).any(|i| base.rows[i][dc] != plain.rows[i][dc]));
+}

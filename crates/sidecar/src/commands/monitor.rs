@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use matchday_core::domain::Match;
 use matchday_ml::bookmaker::{ImpliedMethod, market_forecasts};
 use matchday_ml::card::ModelCard;
+use matchday_ml::features::CALENDAR_COLUMNS;
 use matchday_ml::pipeline::PipelineOutput;
 use matchday_monitor::drift::{self, DriftReference};
 use matchday_monitor::html;
@@ -69,13 +70,15 @@ fn kickoff_window<'a>(kickoffs: impl Iterator<Item = &'a str> + Clone, n: usize)
 }
 
 /// The training distribution of the model's input features, from a
-/// pipeline run (called by `train`).
+/// pipeline run (called by `train`); calendar columns are left out
+/// ([`CALENDAR_COLUMNS`]).
 pub fn training_reference(output: &PipelineOutput, matches: &[Match]) -> Result<DriftReference> {
     let names: Vec<String> = output
         .card
         .features
         .iter()
         .map(|f| f.name.clone())
+        .filter(|n| !CALENDAR_COLUMNS.contains(&n.as_str()))
         .collect();
     let columns: Vec<usize> = names
         .iter()

@@ -27,15 +27,19 @@ fn recovers_known_parameters_from_synthetic_results() {
     let attack = [0.35, 0.2, 0.1, 0.05, 0.0, -0.05, -0.1, -0.15, -0.2, -0.2];
     let defence = [-0.3, -0.2, -0.1, 0.0, 0.0, 0.05, 0.1, 0.1, 0.15, 0.2];
     let (mu, home, rho) = (0.1, 0.3, -0.08);
+    // Every third round behind closed doors, with a smaller home advantage.
+    let closed_shift = -0.2;
     let mut rng = SplitMix64::new(42);
     let mut results = Vec::new();
-    for _ in 0..60 {
+    for round in 0..60 {
+        let closed = round % 3 == 0;
         for h in 0..10 {
             for a in 0..10 {
                 if h == a {
                     continue;
                 }
-                let lambda = f64::exp(mu + home + attack[h] + defence[a]);
+                let shift = if closed { closed_shift } else { 0.0 };
+                let lambda = f64::exp(mu + home + shift + attack[h] + defence[a]);
                 let nu = f64::exp(mu + attack[a] + defence[h]);
                 let (x, y) = sample(&mut rng, lambda, nu, rho);
                 results.push(Result1x2 {
@@ -44,6 +48,7 @@ fn recovers_known_parameters_from_synthetic_results() {
                     away: a,
                     home_goals: x,
                     away_goals: y,
+                    closed,
                 });
             }
         }
@@ -60,6 +65,16 @@ fn recovers_known_parameters_from_synthetic_results() {
         "h {}",
         model.home_advantage
     );
+    assert!(
+        (model.closed_shift - closed_shift).abs() < 0.06,
+        "closed-doors shift {}",
+        model.closed_shift
+    );
+    // A closed-doors forecast uses the lower home advantage.
+    let open = model.forecast(0, 1, false, (0.0, 0.0), (0.0, 0.0));
+    let closed = model.forecast(0, 1, true, (0.0, 0.0), (0.0, 0.0));
+    assert!((closed.goals[0] / open.goals[0] - model.closed_shift.exp()).abs() < 1e-12);
+    assert_eq!(closed.goals[1], open.goals[1]);
     assert!((model.rho - rho).abs() < 0.05, "rho {}", model.rho);
     for t in 0..10 {
         let (a, d) = model.teams[t].unwrap();
@@ -101,6 +116,7 @@ fn newcomers_get_the_prior_centre_and_old_results_fade() {
         away: 1,
         home_goals: 3,
         away_goals: 0,
+        closed: false,
     }];
     let centres = [
         (0.0, 0.0),
@@ -110,8 +126,10 @@ fn newcomers_get_the_prior_centre_and_old_results_fade() {
     let model = fit(&results, 10.0, &centres, &params, None).unwrap();
     assert_eq!(model.teams[2], None);
     // A newcomer is predicted at its prior centre: weaker than an average side.
-    let vs_new = model.forecast(0, 2, centres[0], centres[2]);
-    let vs_average = model.forecast(0, 2, centres[0], (0.0, 0.0));
+    // Without a closed-doors result the shift stays at its prior centre.
+    assert_eq!(model.closed_shift, 0.0);
+    let vs_new = model.forecast(0, 2, false, centres[0], centres[2]);
+    let vs_average = model.forecast(0, 2, false, centres[0], (0.0, 0.0));
     assert!(vs_new.proba[0] > vs_average.proba[0]);
     let (a, d) = prior_centre(&params, Arrival::Promoted);
     let lambda = (model.mu + model.home_advantage + model.teams[0].unwrap().0 + d).exp();
