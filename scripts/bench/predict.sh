@@ -2,8 +2,10 @@
 # Benchmarks the `predict` component on 127.0.0.1 with wrk: uncached
 # GET /predict/{id} and POST /predict/ with real, per-request inference, on a
 # reused instance (Spin 4's default) and on a fresh instance per request
-# (--fresh-instance); with our pipeline's model and with a 300-tree ensemble;
-# then the prediction cache (a write on every miss, then hits).
+# (--fresh-instance); with our pipeline's model (the linear champion), our
+# tree ensemble candidate (`matchday train --candidate gbdt`) and a 300-tree
+# skl2onnx ensemble; then the prediction cache (a write on every miss, then
+# hits).
 #
 # Load is bounded: a fixed number of connections (BENCH_CONNECTIONS, default
 # "8 32"), 2 wrk threads, BENCH_DURATION (default 15s) per run, loopback only.
@@ -80,6 +82,12 @@ start_host 0
 "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
     --onnx tests/fixtures/byo_model/gbt_model.onnx --card tests/fixtures/byo_model/gbt_model_card.json >>"$OUT/publish.log"
 TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
+log "training our tree ensemble candidate"
+"$SIDECAR_BIN" train --candidate gbdt --out "$OUT/gbdt" >"$OUT/train-gbdt.log"
+"$SIDECAR_BIN" registry publish --app "$URL" --alias none \
+    --onnx "$OUT/gbdt/model.onnx" --card "$OUT/gbdt/model_card.json" >>"$OUT/publish.log"
+OUR_TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
+LINEAR=$(grep -o 'registered version [0-9]*' "$OUT/publish.log" | head -1 | cut -d' ' -f3)
 
 log "collecting match ids and request bodies"
 python3 - "$URL" "$OUT" "$BENCH_KEY" <<'PY'
@@ -141,17 +149,24 @@ run() {
     [ "$(field non200)" = 0 ] || echo "WARNING: $(field non200) non-200 responses" >&2
 }
 
-# promote_trees / restore_linear: move the champion alias (hot reload).
-promote_trees() { "$SIDECAR_BIN" registry promote "$TREES" --to champion --force --app "$URL" >/dev/null 2>&1; }
-restore_linear() { "$SIDECAR_BIN" registry rollback champion --app "$URL" >/dev/null; }
+# champion <version>: move the champion alias (hot reload); the alias stays
+# when the host restarts (same state directory).
+champion() { "$SIDECAR_BIN" registry promote "$1" --to champion --force --app "$URL" >/dev/null 2>&1; }
+version_of() {
+    case $1 in
+    "ours (linear)") echo "$LINEAR" ;;
+    "our gbdt") echo "$OUR_TREES" ;;
+    *) echo "$TREES" ;;
+    esac
+}
 
 : >"$OUT/wrk.txt"
-for model in "ours (linear)" "300 trees"; do
+for model in "ours (linear)" "our gbdt" "300 trees"; do
     for instance in reuse fresh; do
         flags=()
         [ "$instance" = fresh ] && flags=(--fresh-instance)
         start_host 0 "${flags[@]}"
-        if [ "$model" = "300 trees" ] && [ "$instance" = reuse ]; then promote_trees; fi
+        if [ "$instance" = reuse ] && [ "$model" != "ours (linear)" ]; then champion "$(version_of "$model")"; fi
         for conns in $CONNECTIONS; do
             run "$model" "$instance" get "$conns"
             run "$model" "$instance" post "$conns"
@@ -162,7 +177,7 @@ done
 # The prediction cache: each id once (a miss and a cache write per request),
 # then the same ids again (hits). No warm-up, so the first run misses.
 start_host 3600
-restore_linear
+champion "$LINEAR"
 run "ours (linear)" "reuse, cache on (misses)" seq 8 3s no
 run "ours (linear)" "reuse, cache on (hits)" seq 8 3s no
 stop_host

@@ -31,7 +31,7 @@ enum Command {
     /// Compute pre-kick-off features for every match (writes matches and match_features parquet).
     Features(commands::pipeline::PipelineArgs),
     /// Train the model on a temporal split, export ONNX and its card, print test metrics.
-    Train,
+    Train(commands::pipeline::TrainArgs),
     /// Batch predictions for every match with the exported ONNX model (predictions.parquet).
     Predict,
     /// Walk-forward evaluation vs baselines and the bookmaker (reports/evaluation.{json,html}).
@@ -76,7 +76,7 @@ fn main() -> Result<()> {
             source: IngestSource::FootballData { dir },
         } => commands::ingest::football_data(&data, &dir),
         Command::Features(args) => commands::pipeline::features(&data, &args),
-        Command::Train => commands::pipeline::train(&data),
+        Command::Train(args) => commands::pipeline::train(&data, &args),
         Command::Predict => commands::pipeline::predict(&data),
         Command::Pipeline(args) => commands::pipeline::all(&data, &args),
         Command::Evaluate(args) => commands::evaluate::evaluate(&data, &args),

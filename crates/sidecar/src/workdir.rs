@@ -9,9 +9,13 @@ pub struct WorkDir(PathBuf);
 
 impl WorkDir {
     pub fn new(data_dir: &Path) -> Result<Self> {
-        let dir = data_dir.join("work");
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(WorkDir(dir))
+        Self::at(&data_dir.join("work"))
+    }
+
+    /// `dir` itself as the directory (created if missing), e.g. `train --out`.
+    pub fn at(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(WorkDir(dir.to_path_buf()))
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -1,6 +1,7 @@
 //! The `predict` component and admin's model registry through the real
 //! manifest, components and host: every endpoint and error code, hot reload,
-//! the prediction cache, publish-time validation and the BYO fixture.
+//! the prediction cache, publish-time validation, the BYO fixture and our
+//! own tree ensemble.
 
 use matchday_core::response::DATA_VERSION_HEADER;
 use matchday_core::types::PrecomputedPrediction;
@@ -8,6 +9,7 @@ use matchday_host::KvFaults;
 use matchday_publish::records::DataSet;
 use matchday_serving::api::{ModelInfo, PredictResponse, TaskState, TaskStatus};
 use matchday_serving::upload::ModelUpload;
+use matchday_sidecar::commands::pipeline::{self, TrainArgs};
 use matchday_tests::http::Reply;
 use matchday_tests::sample::{decode, sample};
 use matchday_tests::{ADMIN_TOKEN, AppOptions, TestApp, workspace_root};
@@ -487,6 +489,63 @@ fn the_skl2onnx_fixture_serves_onnxruntimes_probabilities() {
     }
     // No data published: by-id is a 404, inline still works.
     assert_eq!(error_code(&app.get("/predict/1"), 404).0, "not_found");
+}
+
+#[test]
+fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
+    // `matchday train --candidate gbdt --out DIR` on the sample: the
+    // hessboost trees as one TreeEnsembleClassifier; the work directory's
+    // model (the selected linear one) stays as it was.
+    let sample = sample();
+    let work = sample.data_dir.join("work");
+    let champion_before = std::fs::read(work.join("model.onnx")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let args = TrainArgs {
+        candidate: Some("gbdt".into()),
+        out: Some(out.path().to_path_buf()),
+    };
+    pipeline::train(&sample.data_dir, &args).unwrap();
+    assert_eq!(
+        std::fs::read(work.join("model.onnx")).unwrap(),
+        champion_before
+    );
+    let trees = ModelUpload {
+        onnx: std::fs::read(out.path().join("model.onnx")).unwrap(),
+        card: std::fs::read(out.path().join("model_card.json")).unwrap(),
+    };
+    let card: Value = serde_json::from_slice(&trees.card).unwrap();
+    assert_eq!(card["model_type"], "gradient_boosted_trees");
+
+    let app = app_with_model(AppOptions::default());
+    let reply = publish_model(&app, &trees, "?alias=none");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let version = reply.json()["version"].as_u64().unwrap();
+    assert_eq!(promote(&app, "champion", version, true).status, 200);
+
+    let data = decode(&sample.bundle);
+    let features = features_of(&data, upcoming(&data).match_id);
+    let body = json!({ "features": features }).to_string();
+    let served = prediction(&app.post("/predict/", body.as_bytes(), &[]));
+    assert_eq!(served.prediction.model_version, version.to_string());
+    let names: Vec<String> = card["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    let row: Vec<f32> = names
+        .iter()
+        .map(|n| features[n].as_f64().map_or(f32::NAN, |v| v as f32))
+        .collect();
+    let native = matchday_inference::load(&trees.onnx, &names, 1)
+        .unwrap()
+        .predict(&[row])
+        .unwrap()[0]
+        .map(f64::from);
+    assert!(
+        close(served.prediction.probabilities.as_array(), native, 1e-6),
+        "{served:?} vs {native:?}"
+    );
 }
 
 #[test]

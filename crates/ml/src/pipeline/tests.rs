@@ -200,6 +200,31 @@ fn onnx_file_reproduces_the_predictions() {
 }
 
 #[test]
+fn a_single_candidate_is_trained_whatever_the_rule_says() {
+    // `matchday train --candidate gbdt`: the tree ensemble alone, although
+    // the rule would prefer a linear model within the margin.
+    let data = league();
+    let mut config = config(&data);
+    config.candidates.retain(|c| c.params.is_tree_ensemble());
+    let out = run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
+    let selection = out.card.selection.as_ref().unwrap();
+    assert_eq!(selection.chosen, "gbdt");
+    assert!(
+        selection.reason.starts_with("the only candidate"),
+        "{}",
+        selection.reason
+    );
+    assert!(!selection.reason.contains("linear"));
+}
+
+#[test]
 fn empty_training_split_is_an_error() {
     let data = league();
     let config = PipelineConfig {

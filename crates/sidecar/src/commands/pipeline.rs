@@ -31,6 +31,19 @@ pub struct PipelineArgs {
     pub split: Option<String>,
 }
 
+#[derive(clap::Args, Clone, Default)]
+pub struct TrainArgs {
+    /// Train only this candidate of the pipeline's list (e.g. `gbdt`), with
+    /// no selection: to measure or serve a model the selection would not
+    /// choose.
+    #[arg(long)]
+    pub candidate: Option<String>,
+    /// Write model.onnx and model_card.json here instead of the work
+    /// directory (whose model and drift reference then stay as they are).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
 fn parse_date(name: &str, raw: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
@@ -163,9 +176,16 @@ pub fn features(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn train(data_dir: &Path) -> Result<()> {
+pub fn train(data_dir: &Path, args: &TrainArgs) -> Result<()> {
     let work = WorkDir::new(data_dir)?;
-    let config = load_config(&work)?;
+    let mut config = load_config(&work)?;
+    if let Some(name) = &args.candidate {
+        let names: Vec<&str> = config.candidates.iter().map(|c| c.name.as_str()).collect();
+        if !names.contains(&name.as_str()) {
+            bail!("no candidate `{name}`; the pipeline's candidates are {names:?}");
+        }
+        config.candidates.retain(|c| c.name == *name);
+    }
     let store = open_store(data_dir)?;
     let (matches, odds, stats) = (store.matches()?, store.odds()?, store.match_stats()?);
     let spinner = progress::spinner("train");
@@ -178,16 +198,18 @@ pub fn train(data_dir: &Path) -> Result<()> {
         ));
     })?;
     spinner.finish_and_clear();
-    work.write(workdir::MODEL, &output.onnx_bytes)?;
-    work.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
-    let reference = super::monitor::training_reference(&output, &matches)?;
-    work.write(workdir::DRIFT_REFERENCE, &serde_json::to_vec(&reference)?)?;
+    let target = match &args.out {
+        Some(dir) => WorkDir::at(dir)?,
+        None => {
+            let reference = super::monitor::training_reference(&output, &matches)?;
+            work.write(workdir::DRIFT_REFERENCE, &serde_json::to_vec(&reference)?)?;
+            work
+        }
+    };
+    let model = target.write(workdir::MODEL, &output.onnx_bytes)?;
+    let card = target.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
     println!("{}", output.report);
-    println!(
-        "model → {} (card {})",
-        work.path(workdir::MODEL).display(),
-        work.path(workdir::MODEL_CARD).display()
-    );
+    println!("model → {} (card {})", model.display(), card.display());
     Ok(())
 }
 
@@ -291,7 +313,7 @@ pub fn predict(data_dir: &Path) -> Result<()> {
 pub fn all(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     let started = std::time::Instant::now();
     features(data_dir, args)?;
-    train(data_dir)?;
+    train(data_dir, &TrainArgs::default())?;
     predict(data_dir)?;
     // The market artifacts of the same run: prices of the card window and
     // the ROI of the predictions just made.
