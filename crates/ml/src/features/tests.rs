@@ -197,6 +197,26 @@ fn assert_only_later_rows_change(
     );
 }
 
+/// For each `k`: swap match `k`'s scoreline and add goals (a different
+/// result and goal counts), then check that only later rows change.
+fn assert_results_reach_only_later_rows(
+    matches: &[Match],
+    config: &FeatureConfig,
+    base: &FeatureTable,
+    ks: &[usize],
+) {
+    for &k in ks {
+        let mut perturbed = matches.to_vec();
+        let s = perturbed[k].score.unwrap();
+        perturbed[k].score = Some(Score {
+            home: s.away + 3,
+            away: s.home,
+        });
+        let t = build_features(&perturbed, &StatsById::new(), far_future(), config).unwrap();
+        assert_only_later_rows_change(matches, k, base, &t);
+    }
+}
+
 #[test]
 fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
     let data = generate(&SyntheticConfig::default());
@@ -205,17 +225,13 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
         ..FeatureConfig::default()
     };
     let base = build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
-    for k in [0, 37, 100, data.matches.len() / 2, data.matches.len() - 1] {
-        let mut perturbed = data.matches.clone();
-        let s = perturbed[k].score.unwrap();
-        // Swap the scoreline and add goals: a different result and goal counts.
-        perturbed[k].score = Some(Score {
-            home: s.away + 3,
-            away: s.home,
-        });
-        let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
-        assert_only_later_rows_change(&data.matches, k, &base, &t);
-    }
+    let n = data.matches.len();
+    assert_results_reach_only_later_rows(
+        &data.matches,
+        &config,
+        &base,
+        &[0, 37, 100, n / 2, n - 1],
+    );
 }
 
 #[test]
@@ -347,17 +363,8 @@ fn closed_doors_get_an_indicator_and_keep_the_no_leakage_rule() {
         assert_eq!(row[col], f64::from(u8::from(closed.contains(&i))));
     }
     // Results behind closed doors feed later rows only, like any other.
-    let last = data.matches.len() - 1;
-    for k in [closed[0], closed[closed.len() / 2], last] {
-        let mut perturbed = data.matches.clone();
-        let s = perturbed[k].score.unwrap();
-        perturbed[k].score = Some(Score {
-            home: s.away + 3,
-            away: s.home,
-        });
-        let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
-        assert_only_later_rows_change(&data.matches, k, &base, &t);
-    }
+    let ks = [closed[0], closed[closed.len() / 2], data.matches.len() - 1];
+    assert_results_reach_only_later_rows(&data.matches, &config, &base, &ks);
     // The rate model's own shift: without the flag, the Dixon-Coles columns
     // agree until the first closed-doors result is known, and not after.
     let plain = build_features(

@@ -25,6 +25,18 @@ fn config(data: &SyntheticData) -> PipelineConfig {
     }
 }
 
+/// The pipeline on `data` without progress output.
+fn run_quietly(data: &SyntheticData, config: &PipelineConfig) -> PipelineOutput {
+    run(
+        &data.matches,
+        &data.odds,
+        &StatsById::new(),
+        config,
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
 #[test]
 fn runs_end_to_end_on_a_synthetic_league() {
     let data = league();
@@ -99,22 +111,8 @@ fn runs_end_to_end_on_a_synthetic_league() {
 fn same_inputs_same_outputs() {
     let data = league();
     let config = config(&data);
-    let a = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &config,
-        &mut |_| {},
-    )
-    .unwrap();
-    let b = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &config,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = run_quietly(&data, &config);
+    let b = run_quietly(&data, &config);
     assert_eq!(a.predictions, b.predictions);
     assert_eq!(a.onnx_bytes, b.onnx_bytes);
     assert_eq!(a.card, b.card);
@@ -122,14 +120,7 @@ fn same_inputs_same_outputs() {
         windows: vec![3, 5],
         ..config
     };
-    let c = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &other,
-        &mut |_| {},
-    )
-    .unwrap();
+    let c = run_quietly(&data, &other);
     assert_ne!(c.card.run_id, a.card.run_id);
     assert_eq!(
         c.features.names.len(),
@@ -142,14 +133,7 @@ fn same_inputs_same_outputs() {
 fn future_results_do_not_change_the_run() {
     let data = league();
     let config = config(&data);
-    let a = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &config,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = run_quietly(&data, &config);
     let mut hidden = data.matches.clone();
     for m in &mut hidden {
         if m.kickoff > config.as_of {
@@ -165,14 +149,7 @@ fn future_results_do_not_change_the_run() {
 fn onnx_file_reproduces_the_predictions() {
     use tract_onnx::prelude::*;
     let data = league();
-    let out = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &config(&data),
-        &mut |_| {},
-    )
-    .unwrap();
+    let out = run_quietly(&data, &config(&data));
     let model = tract_onnx::onnx()
         .model_for_read(&mut &out.onnx_bytes[..])
         .unwrap()
@@ -206,14 +183,7 @@ fn a_single_candidate_is_trained_whatever_the_rule_says() {
     let data = league();
     let mut config = config(&data);
     config.candidates.retain(|c| c.params.is_tree_ensemble());
-    let out = run(
-        &data.matches,
-        &data.odds,
-        &StatsById::new(),
-        &config,
-        &mut |_| {},
-    )
-    .unwrap();
+    let out = run_quietly(&data, &config);
     let selection = out.card.selection.as_ref().unwrap();
     assert_eq!(selection.chosen, "gbdt");
     assert!(
