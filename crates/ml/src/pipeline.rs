@@ -63,7 +63,7 @@ pub fn tuned_pi() -> PiParams {
 
 pub fn tuned_dixon_coles() -> DixonColesParams {
     DixonColesParams {
-        decay_per_day: 0.002,
+        decay_per_day: 0.003,
         ridge: 8.0,
         promoted_offset: 0.1,
         relegated_offset: 0.0,
