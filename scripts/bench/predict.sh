@@ -81,13 +81,15 @@ start_host 0
 "$SIDECAR_BIN" publish --to "$URL" >"$OUT/publish.log"
 "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
     --onnx tests/fixtures/byo_model/gbt_model.onnx --card tests/fixtures/byo_model/gbt_model_card.json >>"$OUT/publish.log"
-TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
+# The registry versions in publish order: the champion first.
+versions() { grep -o 'registered version [0-9]*' "$OUT/publish.log" | cut -d' ' -f3; }
+TREES=$(versions | tail -1)
 log "training our tree ensemble candidate"
 "$SIDECAR_BIN" train --candidate gbdt --out "$OUT/gbdt" >"$OUT/train-gbdt.log"
 "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
     --onnx "$OUT/gbdt/model.onnx" --card "$OUT/gbdt/model_card.json" >>"$OUT/publish.log"
-OUR_TREES=$(grep -o 'version [0-9]*' "$OUT/publish.log" | tail -1 | cut -d' ' -f2)
-LINEAR=$(grep -o 'registered version [0-9]*' "$OUT/publish.log" | head -1 | cut -d' ' -f3)
+OUR_TREES=$(versions | tail -1)
+LINEAR=$(versions | head -1)
 
 log "collecting match ids and request bodies"
 python3 - "$URL" "$OUT" "$BENCH_KEY" <<'PY'

@@ -204,8 +204,8 @@ impl PipelineConfig {
         self.dixon_coles = f.dixon_coles;
         self.leagues = f.leagues.clone();
         self.shot_windows = f.shot_windows.clone();
-        self.closed_doors = f.closed_doors;
         self.stat_strength = f.stat_strength;
+        self.closed_doors = f.closed_doors;
     }
 
     /// The parameters that shape the model, as hashed into the run id.

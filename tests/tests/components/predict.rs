@@ -32,14 +32,18 @@ fn byo_logreg() -> ModelUpload {
     }
 }
 
+/// The model.onnx and model_card.json that `matchday train` wrote to `dir`.
+fn model_in(dir: &std::path::Path) -> ModelUpload {
+    ModelUpload {
+        onnx: std::fs::read(dir.join("model.onnx")).expect("model.onnx"),
+        card: std::fs::read(dir.join("model_card.json")).expect("model_card.json"),
+    }
+}
+
 /// The model the sample's pipeline trained (the one its batch predictions
 /// were made with).
 fn sample_model() -> ModelUpload {
-    let work = sample().data_dir.join("work");
-    ModelUpload {
-        onnx: std::fs::read(work.join("model.onnx")).expect("sample model"),
-        card: std::fs::read(work.join("model_card.json")).expect("sample card"),
-    }
+    model_in(&sample().data_dir.join("work"))
 }
 
 fn publish_model(app: &TestApp, model: &ModelUpload, query: &str) -> Reply {
@@ -498,21 +502,17 @@ fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
     // model (the selected linear one) stays as it was.
     let sample = sample();
     let work = sample.data_dir.join("work");
-    let champion_before = std::fs::read(work.join("model.onnx")).unwrap();
+    let champion_before = model_in(&work);
     let out = tempfile::tempdir().unwrap();
     let args = TrainArgs {
         candidate: Some("gbdt".into()),
         out: Some(out.path().to_path_buf()),
     };
     pipeline::train(&sample.data_dir, &args).unwrap();
-    assert_eq!(
-        std::fs::read(work.join("model.onnx")).unwrap(),
-        champion_before
-    );
-    let trees = ModelUpload {
-        onnx: std::fs::read(out.path().join("model.onnx")).unwrap(),
-        card: std::fs::read(out.path().join("model_card.json")).unwrap(),
-    };
+    let champion_after = model_in(&work);
+    assert_eq!(champion_after.onnx, champion_before.onnx);
+    assert_eq!(champion_after.card, champion_before.card);
+    let trees = model_in(out.path());
     let card: Value = serde_json::from_slice(&trees.card).unwrap();
     assert_eq!(card["model_type"], "gradient_boosted_trees");
 

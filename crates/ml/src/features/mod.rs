@@ -120,7 +120,10 @@ pub const STRENGTH_STATS: [(&str, StatPair); 3] = [
 /// by design: a 90-day window holds one part of the season
 /// (`season_stage`), and `closed_doors` is 0 outside 2020-21. The drift
 /// monitor leaves them out, or it would report drift in every such window.
-pub const CALENDAR_COLUMNS: [&str; 2] = ["season_stage", "closed_doors"];
+pub const CALENDAR_COLUMNS: [&str; 2] = ["season_stage", CLOSED_DOORS_COLUMN];
+
+/// The indicator of a match behind closed doors ([`crowds`]).
+pub const CLOSED_DOORS_COLUMN: &str = "closed_doors";
 
 /// Columns after the Dixon-Coles block (before the league indicators).
 pub const CONTEXT_COLUMNS: [&str; 7] = [
@@ -162,7 +165,7 @@ impl FeatureConfig {
             names.extend(STRENGTH_STATS.iter().map(|(name, _)| name.to_string()));
         }
         if self.closed_doors {
-            names.push("closed_doors".to_string());
+            names.push(CLOSED_DOORS_COLUMN.to_string());
         }
         names
     }
@@ -368,14 +371,13 @@ pub fn build_features(
     }
 
     let goals = |m: &Match| visible_goals(m, as_of);
-    let closed = |m: &Match| config.closed_doors && crowds::behind_closed_doors(m.kickoff);
     let dc = dixon_coles_by_league(
         matches,
         &order,
         &arrivals,
         &config.dixon_coles,
         goals,
-        closed,
+        config.closed_doors,
     );
     // A match's statistics count once its result is visible, like its
     // goals; leagues without statistics get no forecast (NaN).
@@ -389,7 +391,8 @@ pub fn build_features(
                     let [h, a] = pair(stats.get(&m.id)?)?;
                     Some((clamp_count(h), clamp_count(a)))
                 };
-                dixon_coles_by_league(matches, &order, &arrivals, &params, counts, closed)
+                let closed_doors = config.closed_doors;
+                dixon_coles_by_league(matches, &order, &arrivals, &params, counts, closed_doors)
             })
             .collect(),
     };
@@ -409,7 +412,7 @@ pub fn build_features(
             row.extend_from_slice(&shot_rows[i]);
             row.extend(strengths.iter().map(|s| log_rate_ratio(s[i])));
             if config.closed_doors {
-                row.push(f64::from(u8::from(closed(m))));
+                row.push(f64::from(u8::from(crowds::behind_closed_doors(m.kickoff))));
             }
             row
         })
@@ -544,9 +547,8 @@ pub fn dixon_coles_forecasts(
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff);
     let goals = |m: &Match| visible_goals(m, as_of);
-    let closed = |m: &Match| closed_doors && crowds::behind_closed_doors(m.kickoff);
     let arrivals = arrivals(matches, as_of);
-    dixon_coles_by_league(matches, &order, &arrivals, params, goals, closed)
+    dixon_coles_by_league(matches, &order, &arrivals, params, goals, closed_doors)
 }
 
 /// One league for the walk-forward: global indices, rows, team ids.
@@ -557,14 +559,15 @@ type LeagueRows<'a> = (Vec<usize>, Vec<LeagueMatch>, BTreeMap<&'a str, usize>);
 /// each league's result is independent of the split, so the output is the
 /// same on any machine. `counts` gives the pair a match adds to the fit
 /// once played (goals, or one of [`STRENGTH_STATS`]), `None` if it adds
-/// nothing; `closed` whether it was played behind closed doors.
+/// nothing; with `closed_doors`, matches behind closed doors
+/// ([`crowds`]) get the rate model's own home-advantage shift.
 fn dixon_coles_by_league(
     matches: &[Match],
     order: &[usize],
     arrivals: &[[Arrival; 2]],
     params: &DixonColesParams,
     counts: impl Fn(&Match) -> Option<(u8, u8)>,
-    closed: impl Fn(&Match) -> bool,
+    closed_doors: bool,
 ) -> Vec<Option<DcForecast>> {
     // Per league: global indices in kick-off order (ties by team names, so
     // the fit sums in the same order whatever the input order) and local
@@ -599,7 +602,7 @@ fn dixon_coles_by_league(
                     home: teams[m.home_team.as_str()],
                     away: teams[m.away_team.as_str()],
                     arrival: arrivals[i],
-                    closed: closed(m),
+                    closed: closed_doors && crowds::behind_closed_doors(m.kickoff),
                     score: counts(m),
                 }
             })
