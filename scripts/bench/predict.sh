@@ -2,10 +2,10 @@
 # Benchmarks the `predict` component on 127.0.0.1 with wrk: uncached
 # GET /predict/{id} and POST /predict/ with real, per-request inference, on a
 # reused instance (Spin 4's default) and on a fresh instance per request
-# (--fresh-instance); with our pipeline's model (the linear champion), our
-# tree ensemble candidate (`matchday train --candidate gbdt`) and a 300-tree
-# skl2onnx ensemble; then the prediction cache (a write on every miss, then
-# hits).
+# (--fresh-instance); with our pipeline's champion (the logit + trees
+# blend), its two parts trained alone (`matchday train --candidate logit`,
+# `--candidate gbdt`) and a 300-tree skl2onnx ensemble; then the prediction
+# cache (a write on every miss, then hits).
 #
 # Load is bounded: a fixed number of connections (BENCH_CONNECTIONS, default
 # "8 32"), 2 wrk threads, BENCH_DURATION (default 15s) per run, loopback only.
@@ -84,12 +84,18 @@ start_host 0
 # The registry versions in publish order: the champion first.
 versions() { grep -o 'registered version [0-9]*' "$OUT/publish.log" | cut -d' ' -f3; }
 TREES=$(versions | tail -1)
-log "training our tree ensemble candidate"
-"$SIDECAR_BIN" train --candidate gbdt --out "$OUT/gbdt" >"$OUT/train-gbdt.log"
-"$SIDECAR_BIN" registry publish --app "$URL" --alias none \
-    --onnx "$OUT/gbdt/model.onnx" --card "$OUT/gbdt/model_card.json" >>"$OUT/publish.log"
-OUR_TREES=$(versions | tail -1)
-LINEAR=$(versions | head -1)
+CHAMPION=$(versions | head -1)
+# publish_candidate <name>: train one of the pipeline's candidates alone and
+# register it; prints its registry version.
+publish_candidate() {
+    log "training the $1 candidate alone"
+    "$SIDECAR_BIN" train --candidate "$1" --out "$OUT/$1" >"$OUT/train-$1.log"
+    "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
+        --onnx "$OUT/$1/model.onnx" --card "$OUT/$1/model_card.json" >>"$OUT/publish.log"
+    versions | tail -1
+}
+LINEAR=$(publish_candidate logit)
+OUR_TREES=$(publish_candidate gbdt)
 
 log "collecting match ids and request bodies"
 python3 - "$URL" "$OUT" "$BENCH_KEY" <<'PY'
@@ -156,19 +162,21 @@ run() {
 champion() { "$SIDECAR_BIN" registry promote "$1" --to champion --force --app "$URL" >/dev/null 2>&1; }
 version_of() {
     case $1 in
-    "ours (linear)") echo "$LINEAR" ;;
+    "blend (champion)") echo "$CHAMPION" ;;
+    "logit") echo "$LINEAR" ;;
     "our gbdt") echo "$OUR_TREES" ;;
     *) echo "$TREES" ;;
     esac
 }
 
 : >"$OUT/wrk.txt"
-for model in "ours (linear)" "our gbdt" "300 trees"; do
+for model in "blend (champion)" "logit" "our gbdt" "300 trees"; do
     for instance in reuse fresh; do
         flags=()
         [ "$instance" = fresh ] && flags=(--fresh-instance)
         start_host 0 "${flags[@]}"
-        if [ "$instance" = reuse ] && [ "$model" != "ours (linear)" ]; then champion "$(version_of "$model")"; fi
+        # The alias persists across restarts: set it once per model.
+        if [ "$instance" = reuse ]; then champion "$(version_of "$model")"; fi
         for conns in $CONNECTIONS; do
             run "$model" "$instance" get "$conns"
             run "$model" "$instance" post "$conns"
@@ -179,9 +187,9 @@ done
 # The prediction cache: each id once (a miss and a cache write per request),
 # then the same ids again (hits). No warm-up, so the first run misses.
 start_host 3600
-champion "$LINEAR"
-run "ours (linear)" "reuse, cache on (misses)" seq 8 3s no
-run "ours (linear)" "reuse, cache on (hits)" seq 8 3s no
+champion "$CHAMPION"
+run "blend (champion)" "reuse, cache on (misses)" seq 8 3s no
+run "blend (champion)" "reuse, cache on (hits)" seq 8 3s no
 stop_host
 echo
 echo "raw wrk output: $OUT/wrk.txt; host log: $OUT/host.log"

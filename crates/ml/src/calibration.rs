@@ -20,7 +20,12 @@ pub fn apply_temperature(p: [f64; 3], t: f64) -> [f64; 3] {
     if t == 1.0 {
         return p;
     }
-    let logits = p.map(|x| x.max(LOG_LOSS_EPS).ln() / t);
+    softmax(p.map(|x| x.max(LOG_LOSS_EPS).ln() / t))
+}
+
+/// Probabilities from the three classes' logits (shifted by their maximum,
+/// so large logits cannot overflow).
+pub fn softmax(logits: [f64; 3]) -> [f64; 3] {
     let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e = logits.map(|l| (l - max).exp());
     let total: f64 = e.iter().sum();

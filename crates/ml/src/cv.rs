@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration;
 use crate::features::FeatureTable;
-use crate::metrics::{Scores, evaluate};
+use crate::metrics::{Evaluation, Scores, evaluate};
 use crate::models::ModelSpec;
 use crate::{MlError, Result};
 
@@ -134,6 +134,11 @@ pub struct CvResult {
     pub log_loss_later_folds_calibrated: f64,
     /// Fitted on the last fold's forecasts, for the final model.
     pub final_temperature: f64,
+    /// Every validation match's log-loss (uncalibrated), fold after fold:
+    /// two candidates' lists pair up match by match, which the selection's
+    /// standard error needs.
+    #[serde(skip)]
+    pub match_log_losses: Vec<f64>,
 }
 
 impl CvResult {
@@ -178,11 +183,14 @@ pub fn cross_validate(
     };
     let mut out = Vec::with_capacity(folds.len());
     let mut previous: Option<(Vec<[f64; 3]>, Vec<usize>)> = None;
+    let mut match_log_losses = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
         let model = spec.fit(table, &fold.train, &label_of(&fold.train))?;
         let probs = model.predict(table, &fold.valid)?;
         let y = label_of(&fold.valid);
-        let scores = evaluate(&probs, &y)?;
+        let evaluation = Evaluation::new(&probs, &y)?;
+        let scores = evaluation.scores();
+        match_log_losses.extend(evaluation.match_log_losses());
         let (temperature, calibrated) = match &previous {
             Some((p, py)) => {
                 let t = calibration::fit_temperature(p, py);
@@ -222,6 +230,7 @@ pub fn cross_validate(
         ),
         final_temperature,
         folds: out,
+        match_log_losses,
     })
 }
 

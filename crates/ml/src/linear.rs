@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::softmax;
 use crate::linalg::cholesky_solve;
 use crate::{MlError, Result};
 
@@ -142,6 +143,11 @@ impl MultinomialLogit {
 
     /// Class probabilities (home, draw, away) of one row; NaN = missing.
     pub fn predict_proba(&self, row: &[f64]) -> Result<[f64; 3]> {
+        self.logits(row).map(softmax)
+    }
+
+    /// The softmax's inputs for one row; NaN = missing.
+    pub fn logits(&self, row: &[f64]) -> Result<[f64; 3]> {
         if row.len() != self.n_features() {
             return Err(MlError::FeatureCount {
                 model: self.n_features(),
@@ -155,7 +161,7 @@ impl MultinomialLogit {
                 logits[c] += z * w[c];
             }
         }
-        Ok(softmax(logits))
+        Ok(logits)
     }
 
     pub fn predict_many<R: AsRef<[f64]>>(&self, rows: &[R]) -> Result<Vec<[f64; 3]>> {
@@ -222,13 +228,6 @@ fn validate(rows: &[&[f64]], labels: &[usize], params: &LogitParams) -> Result<u
         return bad(format!("every class needs an example, counts {counts:?}"));
     }
     Ok(n_features)
-}
-
-fn softmax(logits: [f64; 3]) -> [f64; 3] {
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e = logits.map(|l| (l - max).exp());
-    let total: f64 = e.iter().sum();
-    e.map(|v| v / total)
 }
 
 /// Standardised rows with a leading 1, flattened: `n × width`.

@@ -79,7 +79,16 @@ impl<'a> Evaluation<'a> {
 
     /// Mean negative log-probability of the outcome (natural log).
     pub fn log_loss(&self) -> f64 {
-        self.mean(|p, y| -p[y].clamp(LOG_LOSS_EPS, 1.0).ln())
+        self.mean(match_log_loss)
+    }
+
+    /// Each forecast's log-loss, in order (what paired comparisons need).
+    pub fn match_log_losses(&self) -> Vec<f64> {
+        self.probs
+            .iter()
+            .zip(self.labels)
+            .map(|(p, &y)| match_log_loss(p, y))
+            .collect()
     }
 
     /// Ranked probability score over the ordered outcomes H < D < A:
@@ -139,6 +148,25 @@ impl<'a> Evaluation<'a> {
             ece: self.ece(),
         }
     }
+}
+
+/// Negative log-probability of outcome `y` (clamped, so a zero is finite).
+pub fn match_log_loss(p: &[f64; 3], y: usize) -> f64 {
+    -p[y].clamp(LOG_LOSS_EPS, 1.0).ln()
+}
+
+/// Standard error of the mean of `a[i] - b[i]`: how far apart two models'
+/// mean losses on the same matches may be by chance. 0 for fewer than two
+/// pairs or lengths that differ (nothing to compare).
+pub fn paired_standard_error(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 2 || b.len() != n {
+        return 0.0;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (var / n as f64).sqrt()
 }
 
 /// Shorthand for `Evaluation::new(probs, labels)?.scores()`.

@@ -22,6 +22,7 @@ use crate::features::pi_rating::PiParams;
 use crate::features::{FeatureConfig, FeatureTable, StatsById, build_features, default_leagues};
 use crate::linear::LogitParams;
 use crate::metrics::{Scores, argmax, evaluate};
+use crate::models::blend::BlendParams;
 use crate::models::gbdt::GbdtParams;
 use crate::models::{FeatureSet, Fitted, ModelSpec, Trained};
 use crate::onnx::{self, OnnxOptions};
@@ -88,29 +89,33 @@ pub fn tuned_stat_strength() -> DixonColesParams {
 
 /// The candidates the select-model stage compares by default, with the
 /// hyper-parameters of the same tuning run (random search, 8 trials per
-/// family, expanding-window CV on 2017-18 … 2020-21).
+/// family, expanding-window CV on 2017-18 … 2020-21); the blend pools those
+/// two.
 pub fn default_candidates() -> Vec<ModelSpec> {
+    let logit = LogitParams {
+        l2: 0.0175,
+        ..LogitParams::default()
+    };
+    let gbdt = GbdtParams {
+        rounds: 183,
+        max_depth: 3,
+        eta: 0.0317,
+        min_child_weight: 48.4,
+        lambda: 0.3181,
+        subsample: 0.737,
+        colsample_bytree: 0.534,
+        seed: 2024,
+    };
     vec![
-        ModelSpec::logit(
-            "logit",
+        ModelSpec::logit("logit", FeatureSet::Full, logit),
+        ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
+        ModelSpec::blend(
+            "blend",
             FeatureSet::Full,
-            LogitParams {
-                l2: 0.0175,
-                ..LogitParams::default()
-            },
-        ),
-        ModelSpec::gbdt(
-            "gbdt",
-            FeatureSet::Full,
-            GbdtParams {
-                rounds: 183,
-                max_depth: 3,
-                eta: 0.0317,
-                min_child_weight: 48.4,
-                lambda: 0.3181,
-                subsample: 0.737,
-                colsample_bytree: 0.534,
-                seed: 2024,
+            BlendParams {
+                logit,
+                gbdt,
+                logit_weight: 0.5,
             },
         ),
     ]
@@ -380,27 +385,22 @@ pub fn run(
     let folds = season_folds(matches, &split.train, &config.cv)?;
     if let Some(tuning) = config.tuning {
         let t = Instant::now();
-        let n = config.candidates.len();
-        let mut tuned = Vec::with_capacity(n);
-        for (k, spec) in config.candidates.iter().enumerate() {
-            tuned.push(tune::tune_model(
-                spec,
-                &features,
-                &labels,
-                &folds,
-                &tuning,
-                &mut trials,
-                &mut |line| {
-                    progress(&ProgressEvent {
-                        stage: Stage::Tune,
-                        elapsed: t.elapsed(),
-                        detail: line.to_string(),
-                        step: Some((k, n)),
-                    })
-                },
-            )?);
-        }
-        config.candidates = tuned;
+        config.candidates = tune::tune_candidates(
+            &config.candidates,
+            &features,
+            &labels,
+            &folds,
+            &tuning,
+            &mut trials,
+            &mut |line, step| {
+                progress(&ProgressEvent {
+                    stage: Stage::Tune,
+                    elapsed: t.elapsed(),
+                    detail: line.to_string(),
+                    step: Some(step),
+                })
+            },
+        )?;
         done(
             Stage::Tune,
             t,
@@ -478,6 +478,14 @@ pub fn run(
             spec.name,
             train_idx.len(),
             m.trees.len(),
+            model.temperature
+        ),
+        Trained::Blend(m) => format!(
+            "{} on {} matches: logit ({} Newton iterations) + {} trees, T {:.3}",
+            spec.name,
+            train_idx.len(),
+            m.logit.fit_info.iterations,
+            m.gbdt.trees.len(),
             model.temperature
         ),
     };
@@ -722,6 +730,7 @@ fn build_card(
         },
         fit: match &model.model {
             Trained::Logit(m) => Some(m.fit_info),
+            Trained::Blend(m) => Some(m.logit.fit_info),
             Trained::Gbdt(_) => None,
         },
         selection: Some(selection),

@@ -306,7 +306,47 @@ fn draw(rng: &mut SplitMix64, family: &ModelParams, seed: u64) -> ModelParams {
             colsample_bytree: 0.5 + 0.5 * rng.next_f64(),
             seed,
         }),
+        // Not searched (see `tune_candidates`).
+        ModelParams::Blend(_) => *family,
     }
+}
+
+/// Stage 2 for every candidate: [`tune_model`] for each family, then each
+/// blend takes the tuned settings of the logit and the trees on its feature
+/// set (a blend has no parameter of its own to search: its weight is fixed).
+/// `progress` gets each line and (candidate, candidates).
+pub fn tune_candidates(
+    candidates: &[ModelSpec],
+    table: &FeatureTable,
+    labels: &[Option<usize>],
+    folds: &[Fold],
+    config: &TuneConfig,
+    trials: &mut Vec<Trial>,
+    progress: &mut dyn FnMut(&str, (usize, usize)),
+) -> Result<Vec<ModelSpec>> {
+    let n = candidates.len();
+    let mut tuned = Vec::with_capacity(n);
+    for (k, spec) in candidates.iter().enumerate() {
+        tuned.push(match spec.params {
+            ModelParams::Blend(_) => spec.clone(),
+            _ => tune_model(spec, table, labels, folds, config, trials, &mut |line| {
+                progress(line, (k, n))
+            })?,
+        });
+    }
+    let parts = tuned.clone();
+    for spec in &mut tuned {
+        if let ModelParams::Blend(blend) = &mut spec.params {
+            for part in parts.iter().filter(|p| p.features == spec.features) {
+                match part.params {
+                    ModelParams::Logit(p) => blend.logit = p,
+                    ModelParams::Gbdt(p) => blend.gbdt = p,
+                    ModelParams::Blend(_) => {}
+                }
+            }
+        }
+    }
+    Ok(tuned)
 }
 
 /// Stage 2: random search of `spec`'s hyper-parameters (its own setting is

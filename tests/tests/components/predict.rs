@@ -498,8 +498,8 @@ fn the_skl2onnx_fixture_serves_onnxruntimes_probabilities() {
 #[test]
 fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
     // `matchday train --candidate gbdt --out DIR` on the sample: the
-    // hessboost trees as one TreeEnsembleClassifier; the work directory's
-    // model (the selected linear one) stays as it was.
+    // hessboost trees as the level-by-level Gather graph; the work
+    // directory's model (the selected champion) stays as it was.
     let sample = sample();
     let work = sample.data_dir.join("work");
     let champion_before = model_in(&work);

@@ -254,20 +254,15 @@ pub fn run(
     let folds = season_folds(matches, &before_test, &config.cv)?;
     if let Some(tuning) = config.tuning {
         let t = Instant::now();
-        let n = candidates.len();
-        let mut tuned = Vec::with_capacity(n);
-        for (k, spec) in candidates.iter().enumerate() {
-            tuned.push(tune::tune_model(
-                spec,
-                &table,
-                &labels,
-                &folds,
-                &tuning,
-                &mut trials,
-                &mut |line| progress("tune", line, Some((k, n))),
-            )?);
-        }
-        candidates = tuned;
+        candidates = tune::tune_candidates(
+            &candidates,
+            &table,
+            &labels,
+            &folds,
+            &tuning,
+            &mut trials,
+            &mut |line, step| progress("tune", line, Some(step)),
+        )?;
         timings.push(("tune models".to_string(), t.elapsed().as_secs_f64()));
     }
 

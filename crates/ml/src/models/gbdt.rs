@@ -10,16 +10,17 @@
 //! trees, which the ONNX export needs.
 //!
 //! The trees are copied out of hessboost right after training: prediction
-//! and export both walk this copy, in `f32` like tract's
-//! `TreeEnsembleClassifier`, so the exported graph reproduces the trainer
-//! to float rounding. Inputs are filled with the training means before
-//! training (NaN never reaches the trees), because servers that pre-fill
-//! with the card's `fill_values` must see the same routing.
+//! and export both walk this copy, in `f32` like the exported graph
+//! (`onnx::trees`), so the graph reproduces the trainer to float rounding.
+//! Inputs are filled with the training means before training (NaN never
+//! reaches the trees), because servers that pre-fill with the card's
+//! `fill_values` must see the same routing.
 
 use hessboost::objective::Multiclass;
 use hessboost::prelude::{DMatrix, Objective, TrainingParams, TreeMethod, train};
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::softmax;
 use crate::linear::Standardizer;
 use crate::{MlError, Result};
 
@@ -235,6 +236,11 @@ impl GbdtModel {
 
     /// Class probabilities of one row (NaN = missing).
     pub fn predict_proba(&self, row: &[f64]) -> Result<[f64; 3]> {
+        self.margins(row).map(softmax)
+    }
+
+    /// The softmax's inputs for one row (NaN = missing).
+    pub fn margins(&self, row: &[f64]) -> Result<[f64; 3]> {
         if row.len() != self.n_features() {
             return Err(MlError::FeatureCount {
                 model: self.n_features(),
@@ -242,8 +248,7 @@ impl GbdtModel {
             });
         }
         let x: Vec<f32> = filled_f32(row, &self.fill_values).collect();
-        let m = self.margins_f32(&x);
-        Ok(softmax(m.map(f64::from)))
+        Ok(self.margins_f32(&x).map(f64::from))
     }
 }
 
@@ -252,13 +257,6 @@ fn filled_f32<'a>(row: &'a [f64], fill: &'a [f64]) -> impl Iterator<Item = f32> 
     row.iter()
         .zip(fill)
         .map(|(&v, &f)| if v.is_nan() { f as f32 } else { v as f32 })
-}
-
-pub(crate) fn softmax(logits: [f64; 3]) -> [f64; 3] {
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e = logits.map(|l| (l - max).exp());
-    let total: f64 = e.iter().sum();
-    e.map(|v| v / total)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //!   parameters) — what CV scores, tuning varies and the card records.
 //! - [`Fitted`]: a trained model plus its temperature (calibration).
 
+pub mod blend;
 pub mod gbdt;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use crate::features::FeatureTable;
 use crate::linear::{LogitParams, MultinomialLogit};
 use crate::onnx::{self, OnnxOptions};
 use crate::{MlError, Result};
+use blend::{BlendModel, BlendParams};
 use gbdt::{GbdtModel, GbdtParams};
 
 /// Which columns of the feature table a model reads.
@@ -55,18 +57,26 @@ impl FeatureSet {
 pub enum ModelParams {
     Logit(LogitParams),
     Gbdt(GbdtParams),
+    Blend(BlendParams),
 }
 
 impl ModelParams {
-    /// Whether serving it costs a tree walk (see the README's speed notes).
-    pub fn is_tree_ensemble(&self) -> bool {
-        matches!(self, ModelParams::Gbdt(_))
+    /// Per-row inference cost, in order: the logit (one MatMul), the trees
+    /// (a few gathers per level), the blend (both). Measured in the predict
+    /// component: 0.04, 0.12 and ~0.16 ms (`docs/benchmarks.md`).
+    pub fn serving_cost_rank(&self) -> u8 {
+        match self {
+            ModelParams::Logit(_) => 0,
+            ModelParams::Gbdt(_) => 1,
+            ModelParams::Blend(_) => 2,
+        }
     }
 
     pub fn model_type(&self) -> &'static str {
         match self {
             ModelParams::Logit(_) => "multinomial_logistic_regression",
             ModelParams::Gbdt(_) => "gradient_boosted_trees",
+            ModelParams::Blend(_) => "logit_and_gradient_boosted_trees",
         }
     }
 }
@@ -96,6 +106,14 @@ impl ModelSpec {
         }
     }
 
+    pub fn blend(name: &str, features: FeatureSet, params: BlendParams) -> Self {
+        Self {
+            name: name.to_string(),
+            features,
+            params: ModelParams::Blend(params),
+        }
+    }
+
     /// Fit on the rows `train` of `table` (labels parallel to `train`).
     pub fn fit(&self, table: &FeatureTable, train: &[usize], labels: &[usize]) -> Result<Fitted> {
         let names = self.features.resolve(&table.names);
@@ -114,6 +132,7 @@ impl ModelSpec {
         let model = match &self.params {
             ModelParams::Logit(p) => Trained::Logit(MultinomialLogit::fit(&refs, labels, p)?),
             ModelParams::Gbdt(p) => Trained::Gbdt(GbdtModel::fit(&refs, labels, p)?),
+            ModelParams::Blend(p) => Trained::Blend(BlendModel::fit(&refs, labels, p)?),
         };
         Ok(Fitted {
             spec: self.clone(),
@@ -129,12 +148,13 @@ fn pick(row: &[f64], columns: &[usize]) -> Vec<f64> {
     columns.iter().map(|&c| row[c]).collect()
 }
 
-/// A trained model of either family.
+/// A trained model of one of the families.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "family", rename_all = "snake_case")]
 pub enum Trained {
     Logit(MultinomialLogit),
     Gbdt(GbdtModel),
+    Blend(BlendModel),
 }
 
 /// A trained model, the columns it reads and its temperature.
@@ -156,6 +176,7 @@ impl Fitted {
         let p = match &self.model {
             Trained::Logit(m) => m.predict_proba(row)?,
             Trained::Gbdt(m) => m.predict_proba(row)?,
+            Trained::Blend(m) => m.predict_proba(row)?,
         };
         Ok(calibration::apply_temperature(p, self.temperature))
     }
@@ -172,6 +193,8 @@ impl Fitted {
         match &self.model {
             Trained::Logit(m) => &m.standardizer.fill_values,
             Trained::Gbdt(m) => &m.fill_values,
+            // Both parts fill with the same training means.
+            Trained::Blend(m) => &m.gbdt.fill_values,
         }
     }
 
@@ -184,6 +207,9 @@ impl Fitted {
             }
             Trained::Gbdt(m) => {
                 onnx::export_gbdt(m, self.temperature, &self.feature_names, options, metadata)
+            }
+            Trained::Blend(m) => {
+                onnx::export_blend(m, self.temperature, &self.feature_names, options, metadata)
             }
         }
     }

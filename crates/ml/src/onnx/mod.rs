@@ -13,12 +13,16 @@
 //! never fires), so servers that pre-fill keep working.
 
 pub mod proto;
+mod trees;
+
+pub use trees::export_gbdt;
 
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
-use crate::linear::MultinomialLogit;
-use crate::models::gbdt::GbdtModel;
+use crate::calibration::scale_logit;
+use crate::linear::{MultinomialLogit, RawLinear};
+use crate::models::blend::BlendModel;
 use crate::{MlError, Result};
 use proto::*;
 
@@ -56,303 +60,210 @@ pub fn export_logit(
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    let n_features = model.n_features();
-    if feature_names.len() != n_features {
-        return Err(MlError::FeatureCount {
-            model: n_features,
-            given: feature_names.len(),
-        });
-    }
+    check_width(model.n_features(), feature_names)?;
     let raw = model.to_raw();
-    let f = n_features as i64;
-
-    let mut nodes = Vec::new();
-    let mut initializers = vec![
-        tensor(
-            "weights",
-            vec![f, 3],
-            raw.weights.iter().flatten().map(|&w| w as f32).collect(),
-        ),
-        tensor(
-            "bias",
-            vec![3],
-            raw.intercepts.iter().map(|&b| b as f32).collect(),
-        ),
-    ];
-    let linear_input = match options.missing_values {
-        MissingValues::FilledInGraph => {
-            fill_missing_in_graph(&raw.fill_values, &mut nodes, &mut initializers)
-        }
-        MissingValues::FillBeforeInference => INPUT_NAME,
-    };
-    nodes.push(node(
-        "MatMul",
-        &[linear_input, "weights"],
-        "logits_linear",
-        vec![],
-    ));
-    nodes.push(node("Add", &["logits_linear", "bias"], "logits", vec![]));
-    let axis = AttributeProto {
-        name: "axis".into(),
-        r#type: ATTRIBUTE_INT,
-        i: 1,
-        ..Default::default()
-    };
-    nodes.push(node("Softmax", &["logits"], OUTPUT_NAME, vec![axis]));
-
-    let graph = GraphProto {
-        node: nodes,
-        name: "matchday_1x2_logit".into(),
-        initializer: initializers,
-        doc_string: format!(
+    let mut g = Graph::default();
+    let x = g.input(&raw.fill_values, options);
+    let logits = g.linear_logits(&raw, x, "");
+    Ok(g.finish(
+        &logits,
+        "matchday_1x2_logit",
+        format!(
             "Multinomial logistic regression, classes [home_win, draw, away_win]; inputs: {}",
             feature_names.join(", ")
         ),
-        input: vec![value_info(INPUT_NAME, f, "raw features, NaN = missing")],
-        output: vec![value_info(
-            OUTPUT_NAME,
-            3,
-            "P(home win), P(draw), P(away win)",
-        )],
-    };
-    let model = ModelProto {
-        ir_version: IR_VERSION,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: OPSET,
-        }],
-        producer_name: "matchday-ml".into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        domain: "matchday".into(),
-        model_version: 1,
-        doc_string: "Matchday 1X2 baseline".into(),
-        graph: Some(graph),
-        metadata_props: metadata
-            .iter()
-            .map(|(key, value)| StringStringEntryProto {
-                key: key.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-    };
-    Ok(model.encode_to_vec())
+        "Matchday 1X2 baseline",
+        metadata,
+    ))
 }
 
-/// Domain of the classic-ML operators (`TreeEnsembleClassifier`).
-pub const ML_DOMAIN: &str = "ai.onnx.ml";
-/// `ai.onnx.ml` opset 3: TreeEnsembleClassifier as tract 0.23 reads it.
-pub const ML_OPSET: i64 = 3;
-
-/// Serialise a tree ensemble as `[fill →] TreeEnsembleClassifier
-/// (post_transform SOFTMAX) → probabilities`; logits are divided by
-/// `temperature` by scaling every leaf and base value.
-///
-/// Splits are `BRANCH_LT` (`x < threshold` goes to the true/left child), as
-/// the trainer's; thresholds and leaves are the trainer's own `f32` values,
-/// so routing is identical for the `f32` inputs. tract reads the comparison
-/// modes 1..=5 only (`BRANCH_GTE` would be taken for a leaf): we use 3.
-pub fn export_gbdt(
-    model: &GbdtModel,
+/// Serialise the logit + trees blend: both parts' logits, weighted and
+/// divided by `temperature`, added before one softmax.
+pub fn export_blend(
+    model: &BlendModel,
     temperature: f64,
     feature_names: &[String],
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    let n_features = model.n_features();
+    check_width(model.gbdt.n_features(), feature_names)?;
+    let w = model.logit_weight;
+    let mut g = Graph::default();
+    let x = g.input(&model.gbdt.fill_values, options);
+    let linear = scale_logit(&model.logit, temperature / w).to_raw();
+    let linear = g.linear_logits(&linear, x, "logit_");
+    let trees = g.tree_margins(&model.gbdt, (1.0 - w) / temperature, x, "trees_")?;
+    g.op("Add", &[&linear, &trees], "logits", vec![]);
+    Ok(g.finish(
+        "logits",
+        "matchday_1x2_blend",
+        format!(
+            "Logit ({w}) and gradient-boosted trees ({} trees) pooled in logit space, \
+             classes [home_win, draw, away_win]; inputs: {}",
+            model.gbdt.trees.len(),
+            feature_names.join(", ")
+        ),
+        "Matchday 1X2 logit + trees",
+        metadata,
+    ))
+}
+
+fn check_width(n_features: usize, feature_names: &[String]) -> Result<()> {
     if feature_names.len() != n_features {
         return Err(MlError::FeatureCount {
             model: n_features,
             given: feature_names.len(),
         });
     }
-    let f = n_features as i64;
-    let scale = |v: f32| (f64::from(v) / temperature) as f32;
-    let mut a = TreeAttributes::default();
-    for (t, tree) in model.trees.iter().enumerate() {
-        for (id, n) in tree.nodes.iter().enumerate() {
-            a.tree_ids.push(t as i64);
-            a.node_ids.push(id as i64);
-            if n.is_leaf() {
-                a.feature_ids.push(0);
-                a.values.push(0.0);
-                a.modes.push(b"LEAF".to_vec());
-                a.true_ids.push(0);
-                a.false_ids.push(0);
-                a.missing_true.push(0);
-                a.class_tree_ids.push(t as i64);
-                a.class_node_ids.push(id as i64);
-                a.class_ids.push(tree.class as i64);
-                a.class_weights.push(scale(n.value));
-            } else {
-                a.feature_ids.push(i64::from(n.feature));
-                a.values.push(n.threshold);
-                a.modes.push(b"BRANCH_LT".to_vec());
-                a.true_ids.push(i64::from(n.left));
-                a.false_ids.push(i64::from(n.right));
-                a.missing_true.push(i64::from(n.missing_left));
+    Ok(())
+}
+
+/// The nodes and constants of a graph being built, in order.
+#[derive(Default)]
+struct Graph {
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+    /// Features per row, known once [`Graph::input`] ran.
+    width: i64,
+}
+
+impl Graph {
+    fn op(&mut self, op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) {
+        self.nodes.push(NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: format!("{op}_{output}"),
+            op_type: op.into(),
+            domain: String::new(),
+            attribute,
+        });
+    }
+
+    fn constant(&mut self, tensor: TensorProto) {
+        self.initializers.push(tensor);
+    }
+
+    /// The model input as the rest of the graph reads it: with
+    /// [`MissingValues::FilledInGraph`], `Where(IsNaN(x), fill_values, x)`,
+    /// so a missing input becomes the training mean inside the graph.
+    fn input(&mut self, fill_values: &[f64], options: &OnnxOptions) -> &'static str {
+        self.width = fill_values.len() as i64;
+        match options.missing_values {
+            MissingValues::FillBeforeInference => INPUT_NAME,
+            MissingValues::FilledInGraph => {
+                self.constant(float_tensor(
+                    "fill_values",
+                    vec![self.width],
+                    fill_values.iter().map(|&v| v as f32).collect(),
+                ));
+                self.op("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]);
+                self.op(
+                    "Where",
+                    &["features_is_nan", "fill_values", INPUT_NAME],
+                    "features_filled",
+                    vec![],
+                );
+                "features_filled"
             }
         }
     }
-    let ints = |name: &str, v: Vec<i64>| AttributeProto {
-        name: name.into(),
-        r#type: ATTRIBUTE_INTS,
-        ints: v,
-        ..Default::default()
-    };
-    let floats = |name: &str, v: Vec<f32>| AttributeProto {
-        name: name.into(),
-        r#type: ATTRIBUTE_FLOATS,
-        floats: v,
-        ..Default::default()
-    };
-    let attributes = vec![
-        ints("classlabels_int64s", vec![0, 1, 2]),
-        floats(
-            "base_values",
-            model.base_margins.iter().map(|&b| scale(b)).collect(),
-        ),
-        AttributeProto {
-            name: "post_transform".into(),
-            r#type: ATTRIBUTE_STRING,
-            s: b"SOFTMAX".to_vec(),
-            ..Default::default()
-        },
-        ints("nodes_treeids", a.tree_ids),
-        ints("nodes_nodeids", a.node_ids),
-        ints("nodes_featureids", a.feature_ids),
-        floats("nodes_values", a.values),
-        AttributeProto {
-            name: "nodes_modes".into(),
-            r#type: ATTRIBUTE_STRINGS,
-            strings: a.modes,
-            ..Default::default()
-        },
-        ints("nodes_truenodeids", a.true_ids),
-        ints("nodes_falsenodeids", a.false_ids),
-        ints("nodes_missing_value_tracks_true", a.missing_true),
-        ints("class_treeids", a.class_tree_ids),
-        ints("class_nodeids", a.class_node_ids),
-        ints("class_ids", a.class_ids),
-        floats("class_weights", a.class_weights),
-    ];
 
-    let mut nodes = Vec::new();
-    let mut initializers = Vec::new();
-    let input = match options.missing_values {
-        MissingValues::FilledInGraph => {
-            fill_missing_in_graph(&model.fill_values, &mut nodes, &mut initializers)
-        }
-        MissingValues::FillBeforeInference => INPUT_NAME,
-    };
-    nodes.push(NodeProto {
-        input: vec![input.into()],
-        output: vec!["label".into(), OUTPUT_NAME.into()],
-        name: "TreeEnsembleClassifier".into(),
-        op_type: "TreeEnsembleClassifier".into(),
-        domain: ML_DOMAIN.into(),
-        attribute: attributes,
-    });
-    let graph = GraphProto {
-        node: nodes,
-        name: "matchday_1x2_gbdt".into(),
-        initializer: initializers,
-        doc_string: format!(
-            "Gradient-boosted trees ({} trees, softmax), classes [home_win, draw, away_win]; inputs: {}",
-            model.trees.len(),
-            feature_names.join(", ")
-        ),
-        input: vec![value_info(INPUT_NAME, f, "raw features, NaN = missing")],
-        output: vec![value_info(
+    /// `x · W + b` of a linear model on raw (filled) features; returns the
+    /// logits' name. Names are prefixed with `prefix`.
+    fn linear_logits(&mut self, raw: &RawLinear, x: &str, prefix: &str) -> String {
+        let (weights, bias, product, logits) = (
+            format!("{prefix}weights"),
+            format!("{prefix}bias"),
+            format!("{prefix}logits_linear"),
+            format!("{prefix}logits"),
+        );
+        self.constant(float_tensor(
+            &weights,
+            vec![raw.weights.len() as i64, 3],
+            raw.weights.iter().flatten().map(|&w| w as f32).collect(),
+        ));
+        self.constant(float_tensor(
+            &bias,
+            vec![3],
+            raw.intercepts.iter().map(|&b| b as f32).collect(),
+        ));
+        self.op("MatMul", &[x, &weights], &product, vec![]);
+        self.op("Add", &[&product, &bias], &logits, vec![]);
+        logits
+    }
+
+    /// `Softmax(logits, axis = 1) → probabilities`, and the model around the
+    /// graph: IR version, the default-domain opset, our producer and
+    /// `metadata` as `metadata_props`.
+    fn finish(
+        mut self,
+        logits: &str,
+        name: &str,
+        graph_doc: String,
+        model_doc: &str,
+        metadata: &[(String, String)],
+    ) -> Vec<u8> {
+        self.op(
+            "Softmax",
+            &[logits],
             OUTPUT_NAME,
-            3,
-            "P(home win), P(draw), P(away win)",
-        )],
-    };
-    let model = ModelProto {
-        ir_version: IR_VERSION,
-        opset_import: vec![
-            OperatorSetIdProto {
+            vec![int_attribute("axis", 1)],
+        );
+        let graph = GraphProto {
+            node: self.nodes,
+            name: name.into(),
+            initializer: self.initializers,
+            doc_string: graph_doc,
+            input: vec![value_info(
+                INPUT_NAME,
+                self.width,
+                "raw features, NaN = missing",
+            )],
+            output: vec![value_info(
+                OUTPUT_NAME,
+                3,
+                "P(home win), P(draw), P(away win)",
+            )],
+        };
+        ModelProto {
+            ir_version: IR_VERSION,
+            opset_import: vec![OperatorSetIdProto {
                 domain: String::new(),
                 version: OPSET,
-            },
-            OperatorSetIdProto {
-                domain: ML_DOMAIN.into(),
-                version: ML_OPSET,
-            },
-        ],
-        producer_name: "matchday-ml".into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        domain: "matchday".into(),
-        model_version: 1,
-        doc_string: "Matchday 1X2 gradient-boosted trees".into(),
-        graph: Some(graph),
-        metadata_props: metadata
-            .iter()
-            .map(|(key, value)| StringStringEntryProto {
-                key: key.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-    };
-    Ok(model.encode_to_vec())
+            }],
+            producer_name: "matchday-ml".into(),
+            producer_version: env!("CARGO_PKG_VERSION").into(),
+            domain: "matchday".into(),
+            model_version: 1,
+            doc_string: model_doc.into(),
+            graph: Some(graph),
+            metadata_props: metadata
+                .iter()
+                .map(|(key, value)| StringStringEntryProto {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+        }
+        .encode_to_vec()
+    }
 }
 
-/// The node and leaf attributes of a TreeEnsembleClassifier, as columns.
-#[derive(Default)]
-struct TreeAttributes {
-    tree_ids: Vec<i64>,
-    node_ids: Vec<i64>,
-    feature_ids: Vec<i64>,
-    values: Vec<f32>,
-    modes: Vec<Vec<u8>>,
-    true_ids: Vec<i64>,
-    false_ids: Vec<i64>,
-    missing_true: Vec<i64>,
-    class_tree_ids: Vec<i64>,
-    class_node_ids: Vec<i64>,
-    class_ids: Vec<i64>,
-    class_weights: Vec<f32>,
-}
-
-/// `Where(IsNaN(x), fill_values, x)`: a missing input becomes the training
-/// fill value inside the graph. Returns the name of the filled tensor.
-fn fill_missing_in_graph(
-    fill_values: &[f64],
-    nodes: &mut Vec<NodeProto>,
-    initializers: &mut Vec<TensorProto>,
-) -> &'static str {
-    initializers.push(tensor(
-        "fill_values",
-        vec![fill_values.len() as i64],
-        fill_values.iter().map(|&v| v as f32).collect(),
-    ));
-    nodes.push(node("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]));
-    nodes.push(node(
-        "Where",
-        &["features_is_nan", "fill_values", INPUT_NAME],
-        "features_filled",
-        vec![],
-    ));
-    "features_filled"
-}
-
-fn tensor(name: &str, dims: Vec<i64>, float_data: Vec<f32>) -> TensorProto {
+fn float_tensor(name: &str, dims: Vec<i64>, float_data: Vec<f32>) -> TensorProto {
     TensorProto {
         dims,
         data_type: FLOAT,
         float_data,
         name: name.into(),
+        ..Default::default()
     }
 }
 
-fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
-    NodeProto {
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        name: format!("{op}_{output}"),
-        op_type: op.into(),
-        domain: String::new(),
-        attribute,
+fn int_attribute(name: &str, i: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: ATTRIBUTE_INT,
+        i,
     }
 }
 

@@ -6,16 +6,10 @@ use prost::{Message, Oneof};
 
 /// `TensorProto.DataType.FLOAT`.
 pub const FLOAT: i32 = 1;
+/// `TensorProto.DataType.INT32`.
+pub const INT32: i32 = 6;
 /// `AttributeProto.AttributeType.INT`.
 pub const ATTRIBUTE_INT: i32 = 2;
-/// `AttributeProto.AttributeType.STRING`.
-pub const ATTRIBUTE_STRING: i32 = 3;
-/// `AttributeProto.AttributeType.FLOATS`.
-pub const ATTRIBUTE_FLOATS: i32 = 6;
-/// `AttributeProto.AttributeType.INTS`.
-pub const ATTRIBUTE_INTS: i32 = 7;
-/// `AttributeProto.AttributeType.STRINGS`.
-pub const ATTRIBUTE_STRINGS: i32 = 8;
 
 #[derive(Clone, PartialEq, Message)]
 pub struct ModelProto {
@@ -95,14 +89,6 @@ pub struct AttributeProto {
     pub r#type: i32,
     #[prost(int64, tag = "3")]
     pub i: i64,
-    #[prost(bytes = "vec", tag = "4")]
-    pub s: Vec<u8>,
-    #[prost(float, repeated, tag = "7")]
-    pub floats: Vec<f32>,
-    #[prost(int64, repeated, tag = "8")]
-    pub ints: Vec<i64>,
-    #[prost(bytes = "vec", repeated, tag = "9")]
-    pub strings: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -113,6 +99,8 @@ pub struct TensorProto {
     pub data_type: i32,
     #[prost(float, repeated, tag = "4")]
     pub float_data: Vec<f32>,
+    #[prost(int32, repeated, tag = "5")]
+    pub int32_data: Vec<i32>,
     #[prost(string, tag = "8")]
     pub name: String,
 }

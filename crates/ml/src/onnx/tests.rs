@@ -2,7 +2,8 @@ use tract_onnx::prelude::*;
 
 use super::*;
 use crate::linear::{LogitParams, MultinomialLogit};
-use crate::models::gbdt::GbdtModel;
+use crate::models::blend::BlendParams;
+use crate::models::gbdt::{GbdtModel, GbdtParams};
 use crate::synthetic::SplitMix64;
 
 /// A small fitted model on features with very different scales and some NaN,
@@ -134,10 +135,10 @@ fn feature_names_must_match_the_model() {
     assert_eq!(err, MlError::FeatureCount { model: 2, given: 3 });
 }
 
-/// A small boosted ensemble on the same kind of data (NaN included).
-fn fitted_gbdt() -> (GbdtModel, Vec<Vec<f64>>) {
+/// Rows of the same kind (NaN included) with labels that thresholds and a
+/// linear trend both explain in part.
+fn tree_data() -> (Vec<Vec<f64>>, Vec<usize>) {
     let (_, rows) = fitted(4);
-    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
     let labels: Vec<usize> = rows
         .iter()
         .enumerate()
@@ -151,11 +152,51 @@ fn fitted_gbdt() -> (GbdtModel, Vec<Vec<f64>>) {
             }
         })
         .collect();
-    let params = crate::models::gbdt::GbdtParams {
+    (rows, labels)
+}
+
+fn small_gbdt_params() -> GbdtParams {
+    GbdtParams {
         rounds: 30,
         ..Default::default()
+    }
+}
+
+/// A small boosted ensemble on [`tree_data`].
+fn fitted_gbdt() -> (GbdtModel, Vec<Vec<f64>>) {
+    let (rows, labels) = tree_data();
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let model = GbdtModel::fit(&refs, &labels, &small_gbdt_params()).unwrap();
+    (model, rows)
+}
+
+#[test]
+fn tract_runs_the_blend_like_the_trainer() {
+    let (rows, labels) = tree_data();
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let params = BlendParams {
+        logit: LogitParams::default(),
+        gbdt: small_gbdt_params(),
+        logit_weight: 0.4,
     };
-    (GbdtModel::fit(&refs, &labels, &params).unwrap(), rows)
+    let blend = BlendModel::fit(&refs, &labels, &params).unwrap();
+    for temperature in [1.0, 1.3] {
+        let bytes =
+            export_blend(&blend, temperature, &names(4), &OnnxOptions::default(), &[]).unwrap();
+        let got = run_tract(&bytes, &rows[..700]);
+        for (row, p) in rows.iter().zip(&got) {
+            let want = crate::calibration::apply_temperature(
+                blend.predict_proba(row).unwrap(),
+                temperature,
+            );
+            for c in 0..3 {
+                assert!(
+                    (f64::from(p[c]) - want[c]).abs() < 1e-5,
+                    "{p:?} vs {want:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -183,8 +224,73 @@ fn tract_runs_the_tree_ensemble_like_the_trainer() {
     )
     .unwrap();
     let graph = decoded.graph.unwrap();
-    let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type.as_str()).collect();
-    assert_eq!(ops, ["IsNaN", "Where", "TreeEnsembleClassifier"]);
+    // Plain default-domain operators only, one Softmax at the end.
+    assert!(graph.node.iter().all(|n| n.domain.is_empty()));
+    assert_eq!(graph.node.last().unwrap().op_type, "Softmax");
     assert_eq!(graph.output.len(), 1);
-    assert_eq!(decoded.opset_import[1].domain, ML_DOMAIN);
+    assert_eq!(decoded.opset_import.len(), 1);
+}
+
+/// One unbalanced tree per class, by hand: class 0's root is a leaf, class
+/// 1's tree splits twice on one side only. Padding must keep every leaf's
+/// value for every route (depth 2 here).
+#[test]
+fn unbalanced_trees_are_padded_to_one_depth_without_changing_a_route() {
+    use crate::models::gbdt::{Tree, TreeNode};
+    let leaf = |value: f32| TreeNode {
+        feature: 0,
+        threshold: 0.0,
+        missing_left: true,
+        left: u32::MAX,
+        right: u32::MAX,
+        value,
+    };
+    let split = |feature: u32, threshold: f32, left: u32, right: u32| TreeNode {
+        feature,
+        threshold,
+        missing_left: false,
+        left,
+        right,
+        value: 0.0,
+    };
+    let model = GbdtModel {
+        fill_values: vec![0.0, 0.0],
+        base_margins: [0.1, -0.2, 0.0],
+        trees: vec![
+            Tree {
+                class: 0,
+                nodes: vec![leaf(0.7)],
+            },
+            Tree {
+                class: 1,
+                nodes: vec![
+                    split(0, 0.5, 1, 2),
+                    leaf(-1.0),
+                    split(1, 2.0, 3, 4),
+                    leaf(2.0),
+                    leaf(3.0),
+                ],
+            },
+            Tree {
+                class: 2,
+                nodes: vec![split(1, -1.0, 1, 2), leaf(0.4), leaf(-0.4)],
+            },
+        ],
+        params: GbdtParams::default(),
+    };
+    // Every route, with values on both sides of and equal to each threshold.
+    let rows: Vec<Vec<f64>> = [0.0, 0.5, 1.0]
+        .iter()
+        .flat_map(|&a| [-2.0, -1.0, 2.0, 3.0].map(|b| vec![a, b]))
+        .collect();
+    let bytes = export_gbdt(&model, 1.0, &names(2), &OnnxOptions::default(), &[]).unwrap();
+    for (row, p) in rows.iter().zip(run_tract(&bytes, &rows)) {
+        let want = model.predict_proba(row).unwrap();
+        for c in 0..3 {
+            assert!(
+                (f64::from(p[c]) - want[c]).abs() < 1e-6,
+                "{row:?}: {p:?} vs {want:?}"
+            );
+        }
+    }
 }

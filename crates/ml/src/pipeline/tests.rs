@@ -57,7 +57,9 @@ fn runs_end_to_end_on_a_synthetic_league() {
         },
     )
     .unwrap();
-    assert_eq!(ticks, 2 * 2, "one tick per candidate and fold");
+    let candidates = config.candidates.len();
+    assert_eq!(candidates, 3, "logit, gbdt and their blend");
+    assert_eq!(ticks, candidates * 2, "one tick per candidate and fold");
     assert_eq!(
         events,
         [
@@ -98,7 +100,7 @@ fn runs_end_to_end_on_a_synthetic_league() {
     assert_eq!(names, out.model.feature_names);
     assert!(names.contains(&"diff_elo") && names.contains(&"dc_home"));
     let selection = card.selection.as_ref().unwrap();
-    assert_eq!(selection.candidates.len(), 2);
+    assert_eq!(selection.candidates.len(), candidates);
     assert_eq!(card.model_type, out.model.spec.params.model_type());
     assert!(!selection.reason.is_empty());
     assert_eq!(card.data_window.n_test, out.report.n_test);
@@ -182,7 +184,7 @@ fn a_single_candidate_is_trained_whatever_the_rule_says() {
     // the rule would prefer a linear model within the margin.
     let data = league();
     let mut config = config(&data);
-    config.candidates.retain(|c| c.params.is_tree_ensemble());
+    config.candidates.retain(|c| c.name == "gbdt");
     let out = run_quietly(&data, &config);
     let selection = out.card.selection.as_ref().unwrap();
     assert_eq!(selection.chosen, "gbdt");
