@@ -1,9 +1,12 @@
-//! ONNX export of a fitted [`MultinomialLogit`] and of a gradient-boosted
-//! tree ensemble ([`GbdtModel`], see [`export_gbdt`]).
+//! ONNX export of a fitted [`MultinomialLogit`], of a gradient-boosted tree
+//! ensemble ([`crate::models::gbdt::GbdtModel`], walked level by level: see
+//! the `trees` module and [`export_gbdt`]) and of their blend
+//! ([`export_blend`]). Plain opset-13 operators only, IR version 7.
 //!
-//! Logit graph (opset 13, IR version 7):
+//! Logit graph:
 //! `features [N, F] → IsNaN/Where (fill) → MatMul W [F, 3] → Add b [3]
-//! → Softmax(axis=1) → probabilities [N, 3]`.
+//! → Softmax(axis=1) → probabilities [N, 3]`. The blend adds the trees'
+//! margins to the logits before the Softmax.
 //!
 //! The standardisation is folded into `W` and `b`. Missing values are
 //! handled in the graph by default ([`MissingValues::FilledInGraph`]): a NaN

@@ -18,6 +18,10 @@
 //! probabilities = Softmax(margins)
 //! ```
 //!
+//! Indices are `int32`: with `int64` ones tract ran the index arithmetic
+//! through its symbolic-dimension type (`TDim`), 0.35 ms per row instead of
+//! 0.05 ms natively.
+//!
 //! `x < threshold` goes left, like the trainer, with the trainer's own `f32`
 //! thresholds and leaf values. NaN never reaches the trees: the graph fills
 //! it first (or the caller does, with [`super::MissingValues::FillBeforeInference`]);
