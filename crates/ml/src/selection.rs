@@ -158,16 +158,13 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linear::LogitParams;
-    use crate::models::FeatureSet;
-    use crate::models::blend::BlendParams;
-    use crate::models::gbdt::GbdtParams;
+    use crate::pipeline::default_candidates;
     use crate::synthetic::SplitMix64;
 
     /// A candidate whose per-match CV losses are `base[i] + shift + noise·ε`,
     /// with ε demeaned so that its mean trails `base` by exactly `shift`.
-    fn candidate(spec: ModelSpec, base: &[f64], shift: f64, noise: f64) -> (ModelSpec, CvResult) {
-        let mut rng = SplitMix64::new(fnv_seed(&spec.name));
+    fn candidate(spec: &ModelSpec, base: &[f64], shift: f64, noise: f64) -> (ModelSpec, CvResult) {
+        let mut rng = SplitMix64::new(u64::from(spec.params.serving_cost_rank()) + 2);
         let eps: Vec<f64> = base.iter().map(|_| rng.normal()).collect();
         let eps_mean = eps.iter().sum::<f64>() / eps.len() as f64;
         let losses: Vec<f64> = base
@@ -186,28 +183,12 @@ mod tests {
             final_temperature: 1.0,
             match_log_losses: losses,
         };
-        (spec, cv)
+        (spec.clone(), cv)
     }
 
-    fn fnv_seed(name: &str) -> u64 {
-        name.bytes().fold(7, |h, b| h * 31 + u64::from(b))
-    }
-
+    /// The pipeline's candidates: logit, gbdt, blend (cheapest first).
     fn specs() -> [ModelSpec; 3] {
-        let (logit, gbdt) = (LogitParams::default(), GbdtParams::default());
-        [
-            ModelSpec::logit("logit", FeatureSet::Full, logit),
-            ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
-            ModelSpec::blend(
-                "blend",
-                FeatureSet::Full,
-                BlendParams {
-                    logit,
-                    gbdt,
-                    logit_weight: 0.5,
-                },
-            ),
-        ]
+        default_candidates().try_into().expect("three candidates")
     }
 
     fn base() -> Vec<f64> {
@@ -221,9 +202,9 @@ mod tests {
         let [logit, gbdt, blend] = specs();
         let base = base();
         let candidates = [
-            candidate(logit, &base, 0.0004, 0.05),
-            candidate(gbdt, &base, 0.0002, 0.05),
-            candidate(blend, &base, 0.0, 0.05),
+            candidate(&logit, &base, 0.0004, 0.05),
+            candidate(&gbdt, &base, 0.0002, 0.05),
+            candidate(&blend, &base, 0.0, 0.05),
         ];
         let (chosen, record) = select(&candidates, SelectionRule::default());
         // Both cheaper ones are within; the cheapest wins.
@@ -241,9 +222,9 @@ mod tests {
         let [logit, gbdt, blend] = specs();
         let base = base();
         let candidates = [
-            candidate(logit, &base, 0.004, 0.05),
-            candidate(gbdt, &base, 0.003, 0.05),
-            candidate(blend, &base, 0.0, 0.05),
+            candidate(&logit, &base, 0.004, 0.05),
+            candidate(&gbdt, &base, 0.003, 0.05),
+            candidate(&blend, &base, 0.0, 0.05),
         ];
         let (chosen, record) = select(&candidates, SelectionRule::default());
         assert_eq!((chosen, record.chosen.as_str()), (2, "blend"));
@@ -251,8 +232,8 @@ mod tests {
         assert!(record.reason.contains("`gbdt` +0.00"), "{}", record.reason);
         // The same gaps with a noisier comparison: the logit is within.
         let noisy = [
-            candidate(specs()[0].clone(), &base, 0.004, 0.5),
-            candidate(specs()[2].clone(), &base, 0.0, 0.5),
+            candidate(&specs()[0], &base, 0.004, 0.5),
+            candidate(&specs()[2], &base, 0.0, 0.5),
         ];
         assert_eq!(select(&noisy, SelectionRule::default()).1.chosen, "logit");
         // And with a rule of zero standard errors, only the loss counts.
@@ -267,8 +248,8 @@ mod tests {
         let [logit, gbdt, _] = specs();
         let base = base();
         let candidates = [
-            candidate(gbdt, &base, 0.0001, 0.05),
-            candidate(logit, &base, 0.0, 0.05),
+            candidate(&gbdt, &base, 0.0001, 0.05),
+            candidate(&logit, &base, 0.0, 0.05),
         ];
         let (chosen, record) = select(&candidates, SelectionRule::default());
         assert_eq!(chosen, 1);
