@@ -7,8 +7,8 @@
 //! The standard error is that of the mean per-match difference between the
 //! two candidates' log-losses over the same CV matches (~13,600 here): the
 //! noise of this comparison, not a fixed margin. Serving cost is ranked,
-//! not weighed: in the `predict` component the logit takes 0.04 ms per row,
-//! the trees 0.12 ms and the blend both (`docs/benchmarks.md`), all far
+//! not weighed: in the `predict` component the logit takes 0.03 ms per row,
+//! the trees 0.12 ms and the blend 0.13 ms (`docs/benchmarks.md`), all far
 //! under the 5 ms p99 budget, so cost only decides between candidates
 //! the data cannot tell apart.
 

@@ -212,7 +212,7 @@ pub fn render(r: &EvaluationReport) -> String {
                 esc(&s.measured)
             );
         }
-        out.push_str("</table><p><small>In the predict component (wasm32-wasip2, docs/benchmarks.md): per row, the logit 0.04 ms, our 549 trees 0.12 ms, the blend both; a fresh instance also loads the model (~1 ms for the logit, ~2.4 ms with the trees). Budget: p99 &lt; 5 ms per request.</small></p>\n");
+        out.push_str("</table><p><small>In the predict component (wasm32-wasip2, docs/benchmarks.md): per row, the logit 0.03 ms, our 549 trees 0.12 ms, the blend 0.13 ms; a fresh instance also loads the model (0.9 ms for the logit, 2.4 ms for the trees, 3.1–3.4 ms for the blend). Budget: p99 &lt; 5 ms per request.</small></p>\n");
     }
     out.push_str("<h2>Wall time</h2><table><tr><th>stage</th><th>seconds</th></tr>");
     for (stage, secs) in &r.timings {

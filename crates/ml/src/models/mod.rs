@@ -63,7 +63,7 @@ pub enum ModelParams {
 impl ModelParams {
     /// Per-row inference cost, in order: the logit (one MatMul), the trees
     /// (a few gathers per level), the blend (both). Measured in the predict
-    /// component: 0.04, 0.12 and ~0.16 ms (`docs/benchmarks.md`).
+    /// component: 0.03, 0.12 and 0.13 ms (`docs/benchmarks.md`).
     pub fn serving_cost_rank(&self) -> u8 {
         match self {
             ModelParams::Logit(_) => 0,

@@ -63,18 +63,13 @@ pub fn export_logit(
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    check_width(model.n_features(), feature_names)?;
     let raw = model.to_raw();
-    let mut g = Graph::default();
-    let x = g.input(&raw.fill_values, options);
+    let (mut g, x) = Graph::start(&raw.fill_values, feature_names, options)?;
     let logits = g.linear_logits(&raw, x, "");
     Ok(g.finish(
         &logits,
         "matchday_1x2_logit",
-        format!(
-            "Multinomial logistic regression, classes [home_win, draw, away_win]; inputs: {}",
-            feature_names.join(", ")
-        ),
+        "Multinomial logistic regression",
         "Matchday 1X2 baseline",
         metadata,
     ))
@@ -89,10 +84,8 @@ pub fn export_blend(
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    check_width(model.gbdt.n_features(), feature_names)?;
     let w = model.logit_weight;
-    let mut g = Graph::default();
-    let x = g.input(&model.gbdt.fill_values, options);
+    let (mut g, x) = Graph::start(&model.gbdt.fill_values, feature_names, options)?;
     let linear = scale_logit(&model.logit, temperature / w).to_raw();
     let linear = g.linear_logits(&linear, x, "logit_");
     let trees = g.tree_margins(&model.gbdt, (1.0 - w) / temperature, x, "trees_")?;
@@ -100,37 +93,66 @@ pub fn export_blend(
     Ok(g.finish(
         "logits",
         "matchday_1x2_blend",
-        format!(
-            "Logit ({w}) and gradient-boosted trees ({} trees) pooled in logit space, \
-             classes [home_win, draw, away_win]; inputs: {}",
-            model.gbdt.trees.len(),
-            feature_names.join(", ")
+        &format!(
+            "Logit ({w}) and gradient-boosted trees ({} trees) pooled in logit space",
+            model.gbdt.trees.len()
         ),
         "Matchday 1X2 logit + trees",
         metadata,
     ))
 }
 
-fn check_width(n_features: usize, feature_names: &[String]) -> Result<()> {
-    if feature_names.len() != n_features {
-        return Err(MlError::FeatureCount {
-            model: n_features,
-            given: feature_names.len(),
-        });
-    }
-    Ok(())
-}
-
-/// The nodes and constants of a graph being built, in order.
-#[derive(Default)]
+/// The nodes and constants of a graph being built, in order, over the
+/// features it was started with.
 struct Graph {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
-    /// Features per row, known once [`Graph::input`] ran.
-    width: i64,
+    feature_names: Vec<String>,
 }
 
 impl Graph {
+    /// A graph over `feature_names` (one training mean per feature in
+    /// `fill_values`), and the name of the features as the rest of it reads
+    /// them: with [`MissingValues::FilledInGraph`],
+    /// `Where(IsNaN(x), fill_values, x)`, so a missing input becomes the
+    /// training mean inside the graph.
+    fn start(
+        fill_values: &[f64],
+        feature_names: &[String],
+        options: &OnnxOptions,
+    ) -> Result<(Self, &'static str)> {
+        if feature_names.len() != fill_values.len() {
+            return Err(MlError::FeatureCount {
+                model: fill_values.len(),
+                given: feature_names.len(),
+            });
+        }
+        let mut g = Self {
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+            feature_names: feature_names.to_vec(),
+        };
+        let x = match options.missing_values {
+            MissingValues::FillBeforeInference => INPUT_NAME,
+            MissingValues::FilledInGraph => {
+                g.constant(float_tensor(
+                    "fill_values",
+                    vec![fill_values.len() as i64],
+                    fill_values.iter().map(|&v| v as f32).collect(),
+                ));
+                g.op("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]);
+                g.op(
+                    "Where",
+                    &["features_is_nan", "fill_values", INPUT_NAME],
+                    "features_filled",
+                    vec![],
+                );
+                "features_filled"
+            }
+        };
+        Ok((g, x))
+    }
+
     fn op(&mut self, op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) {
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
@@ -144,31 +166,6 @@ impl Graph {
 
     fn constant(&mut self, tensor: TensorProto) {
         self.initializers.push(tensor);
-    }
-
-    /// The model input as the rest of the graph reads it: with
-    /// [`MissingValues::FilledInGraph`], `Where(IsNaN(x), fill_values, x)`,
-    /// so a missing input becomes the training mean inside the graph.
-    fn input(&mut self, fill_values: &[f64], options: &OnnxOptions) -> &'static str {
-        self.width = fill_values.len() as i64;
-        match options.missing_values {
-            MissingValues::FillBeforeInference => INPUT_NAME,
-            MissingValues::FilledInGraph => {
-                self.constant(float_tensor(
-                    "fill_values",
-                    vec![self.width],
-                    fill_values.iter().map(|&v| v as f32).collect(),
-                ));
-                self.op("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]);
-                self.op(
-                    "Where",
-                    &["features_is_nan", "fill_values", INPUT_NAME],
-                    "features_filled",
-                    vec![],
-                );
-                "features_filled"
-            }
-        }
     }
 
     /// `x · W + b` of a linear model on raw (filled) features; returns the
@@ -196,13 +193,14 @@ impl Graph {
     }
 
     /// `Softmax(logits, axis = 1) → probabilities`, and the model around the
-    /// graph: IR version, the default-domain opset, our producer and
-    /// `metadata` as `metadata_props`.
+    /// graph: `description` with the classes and inputs as its doc, IR
+    /// version, the default-domain opset, our producer and `metadata` as
+    /// `metadata_props`.
     fn finish(
         mut self,
         logits: &str,
         name: &str,
-        graph_doc: String,
+        description: &str,
         model_doc: &str,
         metadata: &[(String, String)],
     ) -> Vec<u8> {
@@ -216,10 +214,13 @@ impl Graph {
             node: self.nodes,
             name: name.into(),
             initializer: self.initializers,
-            doc_string: graph_doc,
+            doc_string: format!(
+                "{description}, classes [home_win, draw, away_win]; inputs: {}",
+                self.feature_names.join(", ")
+            ),
             input: vec![value_info(
                 INPUT_NAME,
-                self.width,
+                self.feature_names.len() as i64,
                 "raw features, NaN = missing",
             )],
             output: vec![value_info(

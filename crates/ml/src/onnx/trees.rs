@@ -28,7 +28,7 @@
 //! the trainer also fills before it splits.
 
 use super::proto::*;
-use super::{Graph, OnnxOptions, check_width, float_tensor, int_attribute};
+use super::{Graph, OnnxOptions, float_tensor, int_attribute};
 use crate::models::gbdt::{GbdtModel, Tree};
 use crate::{MlError, Result};
 
@@ -45,18 +45,14 @@ pub fn export_gbdt(
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    check_width(model.n_features(), feature_names)?;
-    let mut g = Graph::default();
-    let x = g.input(&model.fill_values, options);
+    let (mut g, x) = Graph::start(&model.fill_values, feature_names, options)?;
     let logits = g.tree_margins(model, 1.0 / temperature, x, "")?;
     Ok(g.finish(
         &logits,
         "matchday_1x2_gbdt",
-        format!(
-            "Gradient-boosted trees ({} trees, softmax), walked level by level; \
-             classes [home_win, draw, away_win]; inputs: {}",
-            model.trees.len(),
-            feature_names.join(", ")
+        &format!(
+            "Gradient-boosted trees ({} trees, softmax), walked level by level",
+            model.trees.len()
         ),
         "Matchday 1X2 gradient-boosted trees",
         metadata,
