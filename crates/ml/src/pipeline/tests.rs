@@ -126,8 +126,8 @@ fn same_inputs_same_outputs() {
     assert_ne!(c.card.run_id, a.card.run_id);
     assert_eq!(
         c.features.names.len(),
-        35 + 6 + 3 + 1,
-        "2 × 5 rolling, 25 others, 6 shot-form, 3 statistics strength, closed doors"
+        35 + 6 + 3 + 1 + 6,
+        "2 × 5 rolling, 25 others, 6 shot-form, 3 statistics strength, closed doors, 6 sizes"
     );
 }
 
