@@ -2,10 +2,10 @@
 # Benchmarks the `predict` component on 127.0.0.1 with wrk: uncached
 # GET /predict/{id} and POST /predict/ with real, per-request inference, on a
 # reused instance (Spin 4's default) and on a fresh instance per request
-# (--fresh-instance); with our pipeline's champion (the logit + trees
-# blend), its two parts trained alone (`matchday train --candidate logit`,
-# `--candidate gbdt`) and a 300-tree skl2onnx ensemble; then the prediction
-# cache (a write on every miss, then hits).
+# (--fresh-instance); with our pipeline's champion, each of its other
+# candidates trained alone (`matchday train --candidate NAME`: the logit,
+# the trees, their blend) and a 300-tree skl2onnx ensemble; then the
+# prediction cache (a write on every miss, then hits).
 #
 # Load is bounded: a fixed number of connections (BENCH_CONNECTIONS, default
 # "8 32"), 2 wrk threads, BENCH_DURATION (default 15s) per run, loopback only.
@@ -85,17 +85,21 @@ start_host 0
 versions() { grep -o 'registered version [0-9]*' "$OUT/publish.log" | cut -d' ' -f3; }
 TREES=$(versions | tail -1)
 CHAMPION=$(versions | head -1)
-# publish_candidate <name>: train one of the pipeline's candidates alone and
-# register it; prints its registry version.
-publish_candidate() {
-    log "training the $1 candidate alone"
-    "$SIDECAR_BIN" train --candidate "$1" --out "$OUT/$1" >"$OUT/train-$1.log"
+# The candidate the pipeline chose, and the others: each is trained alone
+# and registered, so every candidate is measured whichever one won.
+CHOSEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["selection"]["chosen"])' "$DATA/work/model_card.json")
+declare -A VERSION=(["$CHOSEN (champion)"]=$CHAMPION ["300 trees"]=$TREES)
+MODELS=("$CHOSEN (champion)")
+for candidate in logit gbdt blend; do
+    [ "$candidate" = "$CHOSEN" ] && continue
+    log "training the $candidate candidate alone"
+    "$SIDECAR_BIN" train --candidate "$candidate" --out "$OUT/$candidate" >"$OUT/train-$candidate.log"
     "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
-        --onnx "$OUT/$1/model.onnx" --card "$OUT/$1/model_card.json" >>"$OUT/publish.log"
-    versions | tail -1
-}
-LINEAR=$(publish_candidate logit)
-OUR_TREES=$(publish_candidate gbdt)
+        --onnx "$OUT/$candidate/model.onnx" --card "$OUT/$candidate/model_card.json" >>"$OUT/publish.log"
+    VERSION[$candidate]=$(versions | tail -1)
+    MODELS+=("$candidate")
+done
+MODELS+=("300 trees")
 
 log "collecting match ids and request bodies"
 python3 - "$URL" "$OUT" "$BENCH_KEY" <<'PY'
@@ -160,23 +164,15 @@ run() {
 # champion <version>: move the champion alias (hot reload); the alias stays
 # when the host restarts (same state directory).
 champion() { "$SIDECAR_BIN" registry promote "$1" --to champion --force --app "$URL" >/dev/null 2>&1; }
-version_of() {
-    case $1 in
-    "blend (champion)") echo "$CHAMPION" ;;
-    "logit") echo "$LINEAR" ;;
-    "our gbdt") echo "$OUR_TREES" ;;
-    *) echo "$TREES" ;;
-    esac
-}
 
 : >"$OUT/wrk.txt"
-for model in "blend (champion)" "logit" "our gbdt" "300 trees"; do
+for model in "${MODELS[@]}"; do
     for instance in reuse fresh; do
         flags=()
         [ "$instance" = fresh ] && flags=(--fresh-instance)
         start_host 0 "${flags[@]}"
         # The alias persists across restarts: set it once per model.
-        if [ "$instance" = reuse ]; then champion "$(version_of "$model")"; fi
+        if [ "$instance" = reuse ]; then champion "${VERSION[$model]}"; fi
         for conns in $CONNECTIONS; do
             run "$model" "$instance" get "$conns"
             run "$model" "$instance" post "$conns"
@@ -188,8 +184,8 @@ done
 # then the same ids again (hits). No warm-up, so the first run misses.
 start_host 3600
 champion "$CHAMPION"
-run "blend (champion)" "reuse, cache on (misses)" seq 8 3s no
-run "blend (champion)" "reuse, cache on (hits)" seq 8 3s no
+run "$CHOSEN (champion)" "reuse, cache on (misses)" seq 8 3s no
+run "$CHOSEN (champion)" "reuse, cache on (hits)" seq 8 3s no
 stop_host
 echo
 echo "raw wrk output: $OUT/wrk.txt; host log: $OUT/host.log"
