@@ -164,8 +164,9 @@ impl FeatureConfig {
     /// difference and expected goal difference; the Dixon-Coles block
     /// ([`DC_COLUMNS`]); the context ([`CONTEXT_COLUMNS`]); one indicator
     /// per league; per shot window, the [`SHOT_STATS`] differences; then, if
-    /// configured, the statistics strengths ([`STRENGTH_STATS`]) and the
-    /// `closed_doors` indicator.
+    /// configured, the statistics strengths ([`STRENGTH_STATS`]), the
+    /// `closed_doors` indicator and the sizes of the [`BALANCE_SOURCES`]
+    /// built above (`abs_<name>`).
     pub fn feature_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .windows
