@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::calibration;
 use crate::features::FeatureTable;
 use crate::metrics::{Evaluation, Scores, evaluate};
-use crate::models::ModelSpec;
+use crate::models::blend::pool;
+use crate::models::{ModelParams, ModelSpec};
 use crate::{MlError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -167,6 +168,10 @@ impl CvResult {
     }
 }
 
+/// One candidate's out-of-fold forecasts, one list per fold, in the order of
+/// the fold's validation rows.
+pub type FoldForecasts = Vec<Vec<[f64; 3]>>;
+
 /// Cross-validate `spec`: fit on each fold's training rows, score on its
 /// validation season. `labels[i]` is the class of match `i` (finished).
 pub fn cross_validate(
@@ -176,19 +181,107 @@ pub fn cross_validate(
     folds: &[Fold],
     progress: &mut dyn FnMut(usize),
 ) -> Result<CvResult> {
-    let label_of = |idx: &[usize]| -> Vec<usize> {
-        idx.iter()
-            .map(|&i| labels[i].expect("folds hold finished matches"))
-            .collect()
+    let forecasts = fold_forecasts(spec, table, labels, folds, progress)?;
+    score_forecasts(&spec.name, &forecasts, labels, folds)
+}
+
+/// Cross-validate every candidate, in order. A blend whose two parts are
+/// earlier candidates (same features, same settings) is scored from their
+/// out-of-fold forecasts instead of fitting both parts again: pooled, they
+/// are what the fitted blend predicts (`blend::pool`), and the parts are
+/// deterministic. `progress(candidate, fold)` follows each fold.
+pub fn cross_validate_candidates(
+    specs: &[ModelSpec],
+    table: &FeatureTable,
+    labels: &[Option<usize>],
+    folds: &[Fold],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<CvResult>> {
+    let mut forecasts: Vec<FoldForecasts> = Vec::with_capacity(specs.len());
+    let mut out = Vec::with_capacity(specs.len());
+    for (k, spec) in specs.iter().enumerate() {
+        let pooled = blend_parts(spec, &specs[..k]).map(|(linear, trees, weight)| {
+            pool_folds(&forecasts[linear], &forecasts[trees], weight)
+        });
+        let spec_forecasts = match pooled {
+            Some(pooled) => {
+                (1..=folds.len()).for_each(|f| progress(k, f));
+                pooled
+            }
+            None => fold_forecasts(spec, table, labels, folds, &mut |f| progress(k, f))?,
+        };
+        out.push(score_forecasts(&spec.name, &spec_forecasts, labels, folds)?);
+        forecasts.push(spec_forecasts);
+    }
+    Ok(out)
+}
+
+/// For a blend: the indices in `earlier` of its logit and its trees (same
+/// features, same settings) and the logit's weight.
+fn blend_parts(spec: &ModelSpec, earlier: &[ModelSpec]) -> Option<(usize, usize, f64)> {
+    let ModelParams::Blend(blend) = spec.params else {
+        return None;
     };
+    let find = |params: ModelParams| {
+        earlier
+            .iter()
+            .position(|e| e.features == spec.features && e.params == params)
+    };
+    Some((
+        find(ModelParams::Logit(blend.logit))?,
+        find(ModelParams::Gbdt(blend.gbdt))?,
+        blend.logit_weight,
+    ))
+}
+
+fn pool_folds(linear: &FoldForecasts, trees: &FoldForecasts, weight: f64) -> FoldForecasts {
+    linear
+        .iter()
+        .zip(trees)
+        .map(|(l, t)| l.iter().zip(t).map(|(&l, &t)| pool(l, t, weight)).collect())
+        .collect()
+}
+
+/// Fit `spec` on each fold's training rows and forecast its validation rows.
+fn fold_forecasts(
+    spec: &ModelSpec,
+    table: &FeatureTable,
+    labels: &[Option<usize>],
+    folds: &[Fold],
+    progress: &mut dyn FnMut(usize),
+) -> Result<FoldForecasts> {
+    folds
+        .iter()
+        .enumerate()
+        .map(|(k, fold)| {
+            let model = spec.fit(table, &fold.train, &label_of(labels, &fold.train))?;
+            let probs = model.predict(table, &fold.valid)?;
+            progress(k + 1);
+            Ok(probs)
+        })
+        .collect()
+}
+
+fn label_of(labels: &[Option<usize>], idx: &[usize]) -> Vec<usize> {
+    idx.iter()
+        .map(|&i| labels[i].expect("folds hold finished matches"))
+        .collect()
+}
+
+/// Score out-of-fold forecasts fold by fold, with the calibration check: a
+/// temperature fitted on fold k−1's forecasts, applied to fold k's.
+fn score_forecasts(
+    name: &str,
+    forecasts: &FoldForecasts,
+    labels: &[Option<usize>],
+    folds: &[Fold],
+) -> Result<CvResult> {
     let mut out = Vec::with_capacity(folds.len());
-    let mut previous: Option<(Vec<[f64; 3]>, Vec<usize>)> = None;
+    let mut previous: Option<(&[[f64; 3]], Vec<usize>)> = None;
     let mut match_log_losses = Vec::new();
-    for (k, fold) in folds.iter().enumerate() {
-        let model = spec.fit(table, &fold.train, &label_of(&fold.train))?;
-        let probs = model.predict(table, &fold.valid)?;
-        let y = label_of(&fold.valid);
-        let evaluation = Evaluation::new(&probs, &y)?;
+    for (fold, probs) in folds.iter().zip(forecasts) {
+        let y = label_of(labels, &fold.valid);
+        let evaluation = Evaluation::new(probs, &y)?;
         let scores = evaluation.scores();
         match_log_losses.extend(evaluation.match_log_losses());
         let (temperature, calibrated) = match &previous {
@@ -210,7 +303,6 @@ pub fn cross_validate(
             calibrated,
         });
         previous = Some((probs, y));
-        progress(k + 1);
     }
     let mean = |f: &dyn Fn(&FoldScore) -> f64, folds: &[FoldScore]| {
         folds.iter().map(f).sum::<f64>() / folds.len().max(1) as f64
@@ -220,7 +312,7 @@ pub fn cross_validate(
         .as_ref()
         .map_or(1.0, |(p, y)| calibration::fit_temperature(p, y));
     Ok(CvResult {
-        name: spec.name.clone(),
+        name: name.to_string(),
         log_loss: mean(&|f| f.scores.log_loss, &out),
         rps: mean(&|f| f.scores.rps, &out),
         log_loss_later_folds: mean(&|f| f.scores.log_loss, &later),
@@ -237,6 +329,11 @@ pub fn cross_validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::{FeatureConfig, StatsById, build_features};
+    use crate::linear::LogitParams;
+    use crate::models::FeatureSet;
+    use crate::models::blend::BlendParams;
+    use crate::models::gbdt::GbdtParams;
     use crate::synthetic::{SyntheticConfig, generate};
 
     #[test]
@@ -285,5 +382,81 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_blend_of_earlier_candidates_scores_as_if_it_were_fitted() {
+        let data = generate(&SyntheticConfig::default());
+        let far = chrono::Utc::now() + Duration::days(36_500);
+        let table = build_features(
+            &data.matches,
+            &StatsById::new(),
+            far,
+            &FeatureConfig::default(),
+        )
+        .unwrap();
+        let labels: Vec<Option<usize>> = data
+            .matches
+            .iter()
+            .map(|m| m.score.map(|s| s.class()))
+            .collect();
+        let all: Vec<usize> = (0..data.matches.len()).collect();
+        let config = CvConfig {
+            folds: 2,
+            burn_in_days: 100,
+        };
+        let folds = season_folds(&data.matches, &all, &config).unwrap();
+        let logit = LogitParams::default();
+        let gbdt = GbdtParams {
+            rounds: 15,
+            ..GbdtParams::default()
+        };
+        // An unequal weight, so swapped parts would show.
+        let blend = |gbdt| BlendParams {
+            logit,
+            gbdt,
+            logit_weight: 0.3,
+        };
+        let other_trees = GbdtParams {
+            max_depth: 2,
+            ..gbdt
+        };
+        let specs = [
+            ModelSpec::logit("logit", FeatureSet::Full, logit),
+            ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
+            ModelSpec::blend("pooled", FeatureSet::Full, blend(gbdt)),
+            // Its trees are no earlier candidate: fitted.
+            ModelSpec::blend("fitted", FeatureSet::Full, blend(other_trees)),
+        ];
+        let mut steps = Vec::new();
+        let results = cross_validate_candidates(&specs, &table, &labels, &folds, &mut |k, f| {
+            steps.push((k, f))
+        })
+        .unwrap();
+        assert_eq!(steps.len(), specs.len() * folds.len());
+        assert!(blend_parts(&specs[2], &specs[..2]).is_some());
+        assert!(blend_parts(&specs[3], &specs[..3]).is_none());
+        for (spec, pooled) in specs.iter().zip(&results) {
+            let fitted = cross_validate(spec, &table, &labels, &folds, &mut |_| {}).unwrap();
+            assert_eq!(fitted.name, pooled.name);
+            let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+            assert!(close(fitted.log_loss, pooled.log_loss), "{}", spec.name);
+            assert!(
+                (fitted.final_temperature - pooled.final_temperature).abs() < 1e-6,
+                "{} vs {}",
+                fitted.final_temperature,
+                pooled.final_temperature
+            );
+            assert!(
+                fitted
+                    .match_log_losses
+                    .iter()
+                    .zip(&pooled.match_log_losses)
+                    .all(|(&a, &b)| close(a, b))
+            );
+        }
+        // The pool is not one of its parts.
+        assert!((results[2].log_loss - results[0].log_loss).abs() > 1e-6);
+        assert!((results[2].log_loss - results[1].log_loss).abs() > 1e-6);
     }
 }

@@ -59,6 +59,16 @@ impl BlendModel {
     }
 }
 
+/// The blend's forecast from its two parts' probabilities: the softmax of
+/// their weighted log-probabilities, which differ from their logits by one
+/// constant per row, so this equals [`BlendModel::predict_proba`] (CV pools
+/// the parts' out-of-fold forecasts with it instead of refitting them).
+pub fn pool(linear: [f64; 3], trees: [f64; 3], logit_weight: f64) -> [f64; 3] {
+    softmax(std::array::from_fn(|c| {
+        logit_weight * linear[c].ln() + (1.0 - logit_weight) * trees[c].ln()
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,8 +108,10 @@ mod tests {
             let pooled: Vec<f64> = (0..3).map(|c| a[c].powf(0.3) * b[c].powf(0.7)).collect();
             let total: f64 = pooled.iter().sum();
             let p = blend.predict_proba(row).unwrap();
+            let from_parts = pool(a, b, 0.3);
             for c in 0..3 {
                 assert!((p[c] - pooled[c] / total).abs() < 1e-12);
+                assert!((p[c] - from_parts[c]).abs() < 1e-12);
             }
         }
     }
