@@ -189,14 +189,15 @@ pub fn cross_validate(
 /// earlier candidates (same features, same settings) is scored from their
 /// out-of-fold forecasts instead of fitting both parts again: pooled, they
 /// are what the fitted blend predicts (`blend::pool`), and the parts are
-/// deterministic. `progress(candidate, fold)` follows each fold.
+/// deterministic. `progress(candidate, fold)` follows each fold. Returns
+/// each spec with its result, as the selection takes them.
 pub fn cross_validate_candidates(
     specs: &[ModelSpec],
     table: &FeatureTable,
     labels: &[Option<usize>],
     folds: &[Fold],
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<CvResult>> {
+) -> Result<Vec<(ModelSpec, CvResult)>> {
     let mut forecasts: Vec<FoldForecasts> = Vec::with_capacity(specs.len());
     let mut out = Vec::with_capacity(specs.len());
     for (k, spec) in specs.iter().enumerate() {
@@ -210,7 +211,8 @@ pub fn cross_validate_candidates(
             }
             None => fold_forecasts(spec, table, labels, folds, &mut |f| progress(k, f))?,
         };
-        out.push(score_forecasts(&spec.name, &spec_forecasts, labels, folds)?);
+        let cv = score_forecasts(&spec.name, &spec_forecasts, labels, folds)?;
+        out.push((spec.clone(), cv));
         forecasts.push(spec_forecasts);
     }
     Ok(out)
@@ -335,6 +337,7 @@ mod tests {
     use crate::models::blend::BlendParams;
     use crate::models::gbdt::GbdtParams;
     use crate::synthetic::{SyntheticConfig, generate};
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn folds_expand_and_never_look_ahead() {
@@ -387,7 +390,7 @@ mod tests {
     #[test]
     fn a_blend_of_earlier_candidates_scores_as_if_it_were_fitted() {
         let data = generate(&SyntheticConfig::default());
-        let far = chrono::Utc::now() + Duration::days(36_500);
+        let far = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
         let table = build_features(
             &data.matches,
             &StatsById::new(),
@@ -436,7 +439,7 @@ mod tests {
         assert_eq!(steps.len(), specs.len() * folds.len());
         assert!(blend_parts(&specs[2], &specs[..2]).is_some());
         assert!(blend_parts(&specs[3], &specs[..3]).is_none());
-        for (spec, pooled) in specs.iter().zip(&results) {
+        for (spec, pooled) in &results {
             let fitted = cross_validate(spec, &table, &labels, &folds, &mut |_| {}).unwrap();
             assert_eq!(fitted.name, pooled.name);
             let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
@@ -456,7 +459,8 @@ mod tests {
             );
         }
         // The pool is not one of its parts.
-        assert!((results[2].log_loss - results[0].log_loss).abs() > 1e-6);
-        assert!((results[2].log_loss - results[1].log_loss).abs() > 1e-6);
+        let log_loss = |k: usize| results[k].1.log_loss;
+        assert!((log_loss(2) - log_loss(0)).abs() > 1e-6);
+        assert!((log_loss(2) - log_loss(1)).abs() > 1e-6);
     }
 }

@@ -15,7 +15,7 @@ use crate::bookmaker::{self, ImpliedMethod};
 use crate::card::{
     self, BookmakerComparison, CardParams, DataWindow, Dim, FeatureSpec, ModelCard, TensorSpec,
 };
-use crate::cv::{CvConfig, CvResult, cross_validate_candidates, season_folds, trainable};
+use crate::cv::{CvConfig, cross_validate_candidates, season_folds, trainable};
 use crate::features::dixon_coles::DixonColesParams;
 use crate::features::elo::EloParams;
 use crate::features::pi_rating::PiParams;
@@ -420,15 +420,15 @@ pub fn run(
     let t = Instant::now();
     let steps = config.candidates.len() * folds.len();
     let candidates = &config.candidates;
-    let cvs = cross_validate_candidates(candidates, &features, &labels, &folds, &mut |k, f| {
-        progress(&ProgressEvent {
-            stage: Stage::Cv,
-            elapsed: t.elapsed(),
-            detail: format!("{} fold {f}/{}", candidates[k].name, folds.len()),
-            step: Some((k * folds.len() + f, steps)),
-        })
-    })?;
-    let results: Vec<(ModelSpec, CvResult)> = candidates.iter().cloned().zip(cvs).collect();
+    let results =
+        cross_validate_candidates(candidates, &features, &labels, &folds, &mut |k, f| {
+            progress(&ProgressEvent {
+                stage: Stage::Cv,
+                elapsed: t.elapsed(),
+                detail: format!("{} fold {f}/{}", candidates[k].name, folds.len()),
+                step: Some((k * folds.len() + f, steps)),
+            })
+        })?;
     let summary: Vec<String> = results
         .iter()
         .map(|(s, cv)| format!("{} {:.5}", s.name, cv.selection_log_loss()))

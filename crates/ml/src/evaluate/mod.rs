@@ -24,7 +24,7 @@ use matchday_core::domain::{Match, OddsQuote};
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::{self, ImpliedMethod};
-use crate::cv::{CvConfig, CvResult, cross_validate_candidates, season_folds, trainable};
+use crate::cv::{CvConfig, cross_validate_candidates, season_folds, trainable};
 use crate::features::{FeatureConfig, StatsById, build_features};
 use crate::linear::LogitParams;
 use crate::metrics::{Scores, evaluate};
@@ -268,14 +268,14 @@ pub fn run(
 
     let t = Instant::now();
     let steps = candidates.len() * folds.len();
-    let cvs = cross_validate_candidates(&candidates, &table, &labels, &folds, &mut |k, f| {
-        progress(
-            "cv",
-            &format!("{} fold {f}/{}", candidates[k].name, folds.len()),
-            Some((k * folds.len() + f, steps)),
-        )
-    })?;
-    let cv_results: Vec<(ModelSpec, CvResult)> = candidates.iter().cloned().zip(cvs).collect();
+    let cv_results =
+        cross_validate_candidates(&candidates, &table, &labels, &folds, &mut |k, f| {
+            progress(
+                "cv",
+                &format!("{} fold {f}/{}", candidates[k].name, folds.len()),
+                Some((k * folds.len() + f, steps)),
+            )
+        })?;
     let (chosen, selection) = select(&cv_results, config.selection);
     timings.push(("cv + select".to_string(), t.elapsed().as_secs_f64()));
 
