@@ -85,12 +85,16 @@ start_host 0
 versions() { grep -o 'registered version [0-9]*' "$OUT/publish.log" | cut -d' ' -f3; }
 TREES=$(versions | tail -1)
 CHAMPION=$(versions | head -1)
-# The candidate the pipeline chose, and the others: each is trained alone
-# and registered, so every candidate is measured whichever one won.
-CHOSEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["selection"]["chosen"])' "$DATA/work/model_card.json")
+# The candidate the pipeline chose, then every candidate of its selection
+# (the card's list): each other one is trained alone and registered, so
+# every candidate is measured whichever one won.
+read -r CHOSEN CANDIDATES < <(python3 -c '
+import json, sys
+selection = json.load(open(sys.argv[1]))["selection"]
+print(selection["chosen"], " ".join(c["name"] for c in selection["candidates"]))' "$DATA/work/model_card.json")
 declare -A VERSION=(["$CHOSEN (champion)"]=$CHAMPION ["300 trees"]=$TREES)
 MODELS=("$CHOSEN (champion)")
-for candidate in logit gbdt blend; do
+for candidate in $CANDIDATES; do
     [ "$candidate" = "$CHOSEN" ] && continue
     log "training the $candidate candidate alone"
     "$SIDECAR_BIN" train --candidate "$candidate" --out "$OUT/$candidate" >"$OUT/train-$candidate.log"
