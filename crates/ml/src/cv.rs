@@ -219,15 +219,15 @@ pub fn cross_validate_candidates(
 }
 
 /// For a blend: the indices in `earlier` of its logit and its trees (same
-/// features, same settings) and the logit's weight.
+/// features and balance, same settings) and the logit's weight.
 fn blend_parts(spec: &ModelSpec, earlier: &[ModelSpec]) -> Option<(usize, usize, f64)> {
     let ModelParams::Blend(blend) = spec.params else {
         return None;
     };
     let find = |params: ModelParams| {
-        earlier
-            .iter()
-            .position(|e| e.features == spec.features && e.params == params)
+        earlier.iter().position(|e| {
+            e.features == spec.features && e.balance == spec.balance && e.params == params
+        })
     };
     Some((
         find(ModelParams::Logit(blend.logit))?,

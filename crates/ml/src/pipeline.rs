@@ -106,18 +106,15 @@ pub fn default_candidates() -> Vec<ModelSpec> {
         colsample_bytree: 0.534,
         seed: 2024,
     };
+    let blend = BlendParams {
+        logit,
+        gbdt,
+        logit_weight: 0.5,
+    };
     vec![
-        ModelSpec::logit("logit", FeatureSet::Full, logit),
-        ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
-        ModelSpec::blend(
-            "blend",
-            FeatureSet::Full,
-            BlendParams {
-                logit,
-                gbdt,
-                logit_weight: 0.5,
-            },
-        ),
+        ModelSpec::logit("logit", FeatureSet::Full, logit).with_balance(),
+        ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt).with_balance(),
+        ModelSpec::blend("blend", FeatureSet::Full, blend).with_balance(),
     ]
 }
 
@@ -148,10 +145,6 @@ pub struct PipelineConfig {
     /// indicator (see [`crate::features::crowds`]).
     #[serde(default)]
     pub closed_doors: bool,
-    /// The sizes of the strength differences as columns of their own (see
-    /// [`crate::features::BALANCE_SOURCES`]).
-    #[serde(default)]
-    pub balance: bool,
     /// Temporal CV of the candidates (on the training split).
     pub cv: CvConfig,
     /// Compared by CV log-loss; the chosen one is trained and exported.
@@ -180,7 +173,6 @@ impl Default for PipelineConfig {
             shot_windows: vec![10],
             stat_strength: Some(tuned_stat_strength()),
             closed_doors: true,
-            balance: true,
             cv: CvConfig::default(),
             candidates: default_candidates(),
             selection: SelectionRule::default(),
@@ -204,7 +196,6 @@ impl PipelineConfig {
             shot_windows: self.shot_windows.clone(),
             stat_strength: self.stat_strength,
             closed_doors: self.closed_doors,
-            balance: self.balance,
         }
     }
 
@@ -217,7 +208,6 @@ impl PipelineConfig {
         self.shot_windows = f.shot_windows.clone();
         self.stat_strength = f.stat_strength;
         self.closed_doors = f.closed_doors;
-        self.balance = f.balance;
     }
 
     /// The parameters that shape the model, as hashed into the run id.

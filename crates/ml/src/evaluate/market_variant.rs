@@ -154,7 +154,8 @@ fn variant(l2: f64) -> ModelSpec {
         l2,
         ..LogitParams::default()
     };
-    ModelSpec::logit(MARKET_VARIANT, FeatureSet::Full, params)
+    // Our logit candidate's inputs (and its balance sizes), plus the market's.
+    ModelSpec::logit(MARKET_VARIANT, FeatureSet::Full, params).with_balance()
 }
 
 /// `table` with [`MARKET_COLUMNS`] appended (NaN where no opening price).

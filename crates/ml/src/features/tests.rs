@@ -44,7 +44,7 @@ fn result_columns(t: &FeatureTable) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, n)| {
-            ["diff_", "pi_", "dc_", "abs_"]
+            ["diff_", "pi_", "dc_"]
                 .iter()
                 .any(|prefix| n.starts_with(prefix))
         })
@@ -226,7 +226,6 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
     let data = generate(&SyntheticConfig::default());
     let config = FeatureConfig {
         windows: vec![2, 5],
-        balance: true,
         ..FeatureConfig::default()
     };
     let base = build_features(&data.matches, &StatsById::new(), far_future(), &config).unwrap();
@@ -237,48 +236,6 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
         &base,
         &[0, 37, 100, n / 2, n - 1],
     );
-}
-
-#[test]
-fn balance_columns_are_the_sizes_of_the_differences_the_config_builds() {
-    let data = generate(&SyntheticConfig::default());
-    let stats = synthetic_stats(&data.matches);
-    let with_strengths = FeatureConfig {
-        stat_strength: Some(DixonColesParams::default()),
-        balance: true,
-        ..FeatureConfig::default()
-    };
-    // Without the statistics strengths, their two sources are skipped.
-    let without = FeatureConfig {
-        stat_strength: None,
-        ..with_strengths.clone()
-    };
-    for (config, sources) in [(with_strengths, 6), (without, 4)] {
-        let table = build_features(&data.matches, &stats, far_future(), &config).unwrap();
-        let plain = build_features(
-            &data.matches,
-            &stats,
-            far_future(),
-            &FeatureConfig {
-                balance: false,
-                ..config.clone()
-            },
-        )
-        .unwrap();
-        assert_eq!(table.names.len(), plain.names.len() + sources);
-        assert_eq!(table.names[..plain.names.len()], plain.names[..]);
-        for name in &table.names[plain.names.len()..] {
-            let size = table.column(name).unwrap();
-            let source = table.column(name.strip_prefix("abs_").unwrap()).unwrap();
-            let mut negative = false;
-            for (row, before) in table.rows.iter().zip(&plain.rows) {
-                assert!(same_bits(&row[..before.len()], before));
-                assert!(same_bits(&[row[size]], &[row[source].abs()]));
-                negative |= row[source] < 0.0;
-            }
-            assert!(negative, "{name}: no negative difference to fold");
-        }
-    }
 }
 
 #[test]

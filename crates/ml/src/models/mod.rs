@@ -5,6 +5,7 @@
 //!   parameters) — what CV scores, tuning varies and the card records.
 //! - [`Fitted`]: a trained model plus its temperature (calibration).
 
+pub mod balance;
 pub mod blend;
 pub mod gbdt;
 
@@ -15,6 +16,7 @@ use crate::features::FeatureTable;
 use crate::linear::{LogitParams, MultinomialLogit};
 use crate::onnx::{self, OnnxOptions};
 use crate::{MlError, Result};
+use balance::Balance;
 use blend::{BlendModel, BlendParams};
 use gbdt::{GbdtModel, GbdtParams};
 
@@ -87,6 +89,10 @@ pub struct ModelSpec {
     pub name: String,
     pub features: FeatureSet,
     pub params: ModelParams,
+    /// The model appends the sizes of the strength differences among its
+    /// inputs to them ([`balance`]).
+    #[serde(default)]
+    pub balance: bool,
 }
 
 impl ModelSpec {
@@ -95,6 +101,7 @@ impl ModelSpec {
             name: name.to_string(),
             features,
             params: ModelParams::Logit(params),
+            balance: false,
         }
     }
 
@@ -103,6 +110,7 @@ impl ModelSpec {
             name: name.to_string(),
             features,
             params: ModelParams::Gbdt(params),
+            balance: false,
         }
     }
 
@@ -111,6 +119,15 @@ impl ModelSpec {
             name: name.to_string(),
             features,
             params: ModelParams::Blend(params),
+            balance: false,
+        }
+    }
+
+    /// The same spec with [`Self::balance`] on.
+    pub fn with_balance(self) -> Self {
+        Self {
+            balance: true,
+            ..self
         }
     }
 
@@ -124,10 +141,19 @@ impl ModelSpec {
             )));
         }
         let columns = table.columns(&names)?;
-        let rows: Vec<Vec<f64>> = train
+        let mut rows: Vec<Vec<f64>> = train
             .iter()
             .map(|&i| pick(&table.rows[i], &columns))
             .collect();
+        let balance = if self.balance {
+            let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+            Balance::fit(&names, &refs)
+        } else {
+            None
+        };
+        if let Some(b) = &balance {
+            rows = rows.iter().map(|r| b.expand(r)).collect();
+        }
         let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
         let model = match &self.params {
             ModelParams::Logit(p) => Trained::Logit(MultinomialLogit::fit(&refs, labels, p)?),
@@ -138,6 +164,7 @@ impl ModelSpec {
             spec: self.clone(),
             feature_names: names,
             columns,
+            balance,
             model,
             temperature: 1.0,
         })
@@ -165,6 +192,8 @@ pub struct Fitted {
     pub feature_names: Vec<String>,
     /// Their indices in the table it was trained on.
     pub columns: Vec<usize>,
+    /// Sizes the model appends to its inputs (`None`: it reads them as they are).
+    pub balance: Option<Balance>,
     pub model: Trained,
     /// Logits are divided by this (1 = uncalibrated).
     pub temperature: f64,
@@ -173,6 +202,14 @@ pub struct Fitted {
 impl Fitted {
     /// Probabilities of one model-input row (feature-name order).
     pub fn predict_row(&self, row: &[f64]) -> Result<[f64; 3]> {
+        let expanded;
+        let row = match &self.balance {
+            Some(b) => {
+                expanded = b.expand(row);
+                &expanded
+            }
+            None => row,
+        };
         let p = match &self.model {
             Trained::Logit(m) => m.predict_proba(row)?,
             Trained::Gbdt(m) => m.predict_proba(row)?,
@@ -190,6 +227,9 @@ impl Fitted {
 
     /// Training means, the NaN fill, in input order.
     pub fn fill_values(&self) -> &[f64] {
+        if let Some(b) = &self.balance {
+            return &b.fill_values;
+        }
         match &self.model {
             Trained::Logit(m) => &m.standardizer.fill_values,
             Trained::Gbdt(m) => &m.fill_values,
@@ -200,16 +240,18 @@ impl Fitted {
 
     /// The ONNX graph of this model (temperature folded in).
     pub fn to_onnx(&self, options: &OnnxOptions, metadata: &[(String, String)]) -> Result<Vec<u8>> {
+        let inputs = onnx::GraphInputs {
+            names: &self.feature_names,
+            balance: self.balance.as_ref(),
+        };
         match &self.model {
             Trained::Logit(m) => {
                 let scaled = calibration::scale_logit(m, self.temperature);
-                onnx::export_logit(&scaled, &self.feature_names, options, metadata)
+                onnx::export_logit(&scaled, &inputs, options, metadata)
             }
-            Trained::Gbdt(m) => {
-                onnx::export_gbdt(m, self.temperature, &self.feature_names, options, metadata)
-            }
+            Trained::Gbdt(m) => onnx::export_gbdt(m, self.temperature, &inputs, options, metadata),
             Trained::Blend(m) => {
-                onnx::export_blend(m, self.temperature, &self.feature_names, options, metadata)
+                onnx::export_blend(m, self.temperature, &inputs, options, metadata)
             }
         }
     }

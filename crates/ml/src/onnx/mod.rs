@@ -8,6 +8,10 @@
 //! → Softmax(axis=1) → probabilities [N, 3]`. The blend adds the trees'
 //! margins to the logits before the Softmax.
 //!
+//! A model with a [`Balance`] reads `F` inputs and sees `F + k` columns: after
+//! the fill, `Gather` (the `k` sources) `→ Abs → Concat` appends their sizes,
+//! as the trainer does, so clients send only the inputs.
+//!
 //! The standardisation is folded into `W` and `b`. Missing values are
 //! handled in the graph by default ([`MissingValues::FilledInGraph`]): a NaN
 //! input is replaced by the training mean, exactly like the trainer does, so
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::scale_logit;
 use crate::linear::{MultinomialLogit, RawLinear};
+use crate::models::balance::Balance;
 use crate::models::blend::BlendModel;
 use crate::{MlError, Result};
 use proto::*;
@@ -55,17 +60,35 @@ pub struct OnnxOptions {
     pub missing_values: MissingValues,
 }
 
-/// Serialise `model` (whose inputs are `feature_names`, in order) as an ONNX
-/// model. `metadata` lands in `metadata_props` (run id, labels, ...).
+/// What a graph reads: its input columns, in order, and the sizes the model
+/// appends to them (`None`: the model reads the inputs as they are).
+#[derive(Debug, Clone, Copy)]
+pub struct GraphInputs<'a> {
+    pub names: &'a [String],
+    pub balance: Option<&'a Balance>,
+}
+
+impl<'a> GraphInputs<'a> {
+    /// Inputs the model reads as they are.
+    pub fn plain(names: &'a [String]) -> Self {
+        Self {
+            names,
+            balance: None,
+        }
+    }
+}
+
+/// Serialise `model` (whose inputs are `inputs`) as an ONNX model.
+/// `metadata` lands in `metadata_props` (run id, labels, ...).
 pub fn export_logit(
     model: &MultinomialLogit,
-    feature_names: &[String],
+    inputs: &GraphInputs,
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
     let raw = model.to_raw();
-    let (mut g, x) = Graph::start(&raw.fill_values, feature_names, options)?;
-    let logits = g.linear_logits(&raw, x, "");
+    let (mut g, x) = Graph::start(&raw.fill_values, inputs, options)?;
+    let logits = g.linear_logits(&raw, &x, "");
     Ok(g.finish(
         &logits,
         "matchday_1x2_logit",
@@ -80,15 +103,15 @@ pub fn export_logit(
 pub fn export_blend(
     model: &BlendModel,
     temperature: f64,
-    feature_names: &[String],
+    inputs: &GraphInputs,
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
     let w = model.logit_weight;
-    let (mut g, x) = Graph::start(&model.gbdt.fill_values, feature_names, options)?;
+    let (mut g, x) = Graph::start(&model.gbdt.fill_values, inputs, options)?;
     let linear = scale_logit(&model.logit, temperature / w).to_raw();
-    let linear = g.linear_logits(&linear, x, "logit_");
-    let trees = g.tree_margins(&model.gbdt, (1.0 - w) / temperature, x, "trees_")?;
+    let linear = g.linear_logits(&linear, &x, "logit_");
+    let trees = g.tree_margins(&model.gbdt, (1.0 - w) / temperature, &x, "trees_")?;
     g.op("Add", &[&linear, &trees], "logits", vec![]);
     Ok(g.finish(
         "logits",
@@ -103,53 +126,89 @@ pub fn export_blend(
 }
 
 /// The nodes and constants of a graph being built, in order, over the
-/// features it was started with.
+/// inputs it was started with.
 struct Graph {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
-    feature_names: Vec<String>,
+    /// Columns of the graph input.
+    input_width: usize,
+    /// The inputs by name (and the sizes appended), for the graph's doc.
+    inputs_doc: String,
 }
 
 impl Graph {
-    /// A graph over `feature_names` (one training mean per feature in
-    /// `fill_values`), and the name of the features as the rest of it reads
-    /// them: with [`MissingValues::FilledInGraph`],
-    /// `Where(IsNaN(x), fill_values, x)`, so a missing input becomes the
-    /// training mean inside the graph.
+    /// A graph over `inputs` for a model that fills NaN with `model_fill`
+    /// (one training mean per column it sees), and the name of the columns
+    /// as the model reads them:
+    /// - with [`MissingValues::FilledInGraph`], `Where(IsNaN(x), fill, x)`,
+    ///   so a missing input becomes the training mean inside the graph;
+    /// - with a [`Balance`], the sizes of its sources appended after that.
     fn start(
-        fill_values: &[f64],
-        feature_names: &[String],
+        model_fill: &[f64],
+        inputs: &GraphInputs,
         options: &OnnxOptions,
-    ) -> Result<(Self, &'static str)> {
-        if feature_names.len() != fill_values.len() {
+    ) -> Result<(Self, String)> {
+        let (fill_values, model_width) = match inputs.balance {
+            None => (model_fill, inputs.names.len()),
+            Some(b) => (b.fill_values.as_slice(), b.model_width()),
+        };
+        if inputs.names.len() != fill_values.len() || model_width != model_fill.len() {
             return Err(MlError::FeatureCount {
-                model: fill_values.len(),
-                given: feature_names.len(),
+                model: model_fill.len(),
+                given: model_width,
             });
         }
         let mut g = Self {
             nodes: Vec::new(),
             initializers: Vec::new(),
-            feature_names: feature_names.to_vec(),
+            input_width: inputs.names.len(),
+            inputs_doc: match inputs.balance {
+                None => inputs.names.join(", "),
+                Some(b) => format!(
+                    "{}; appended after the fill: {}",
+                    inputs.names.join(", "),
+                    b.names(inputs.names).join(", ")
+                ),
+            },
         };
-        let x = match options.missing_values {
-            MissingValues::FillBeforeInference => INPUT_NAME,
-            MissingValues::FilledInGraph => {
-                g.constant(float_tensor(
-                    "fill_values",
-                    vec![fill_values.len() as i64],
-                    fill_values.iter().map(|&v| v as f32).collect(),
-                ));
-                g.op("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]);
-                g.op(
-                    "Where",
-                    &["features_is_nan", "fill_values", INPUT_NAME],
-                    "features_filled",
-                    vec![],
-                );
-                "features_filled"
-            }
-        };
+        let mut x = INPUT_NAME.to_string();
+        if options.missing_values == MissingValues::FilledInGraph {
+            g.constant(float_tensor(
+                "fill_values",
+                vec![fill_values.len() as i64],
+                fill_values.iter().map(|&v| v as f32).collect(),
+            ));
+            g.op("IsNaN", &[INPUT_NAME], "features_is_nan", vec![]);
+            g.op(
+                "Where",
+                &["features_is_nan", "fill_values", INPUT_NAME],
+                "features_filled",
+                vec![],
+            );
+            x = "features_filled".to_string();
+        }
+        if let Some(b) = inputs.balance {
+            g.constant(int32_tensor(
+                "balance_sources",
+                vec![b.sources.len() as i64],
+                b.sources.iter().map(|&s| s as i32).collect(),
+            ));
+            let axis = || vec![int_attribute("axis", 1)];
+            g.op(
+                "Gather",
+                &[&x, "balance_sources"],
+                "balance_source_values",
+                axis(),
+            );
+            g.op("Abs", &["balance_source_values"], "balance_sizes", vec![]);
+            g.op(
+                "Concat",
+                &[&x, "balance_sizes"],
+                "features_with_sizes",
+                axis(),
+            );
+            x = "features_with_sizes".to_string();
+        }
         Ok((g, x))
     }
 
@@ -216,11 +275,11 @@ impl Graph {
             initializer: self.initializers,
             doc_string: format!(
                 "{description}, classes [home_win, draw, away_win]; inputs: {}",
-                self.feature_names.join(", ")
+                self.inputs_doc
             ),
             input: vec![value_info(
                 INPUT_NAME,
-                self.feature_names.len() as i64,
+                self.input_width as i64,
                 "raw features, NaN = missing",
             )],
             output: vec![value_info(
@@ -258,6 +317,16 @@ fn float_tensor(name: &str, dims: Vec<i64>, float_data: Vec<f32>) -> TensorProto
         dims,
         data_type: FLOAT,
         float_data,
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+fn int32_tensor(name: &str, dims: Vec<i64>, int32_data: Vec<i32>) -> TensorProto {
+    TensorProto {
+        dims,
+        data_type: INT32,
+        int32_data,
         name: name.into(),
         ..Default::default()
     }

@@ -1,9 +1,12 @@
 use tract_onnx::prelude::*;
 
 use super::*;
+use crate::features::FeatureTable;
 use crate::linear::{LogitParams, MultinomialLogit};
+use crate::metrics::Evaluation;
 use crate::models::blend::BlendParams;
 use crate::models::gbdt::{GbdtModel, GbdtParams};
+use crate::models::{FeatureSet, Fitted, ModelSpec};
 use crate::synthetic::SplitMix64;
 
 /// A small fitted model on features with very different scales and some NaN,
@@ -63,7 +66,13 @@ fn run_tract(bytes: &[u8], rows: &[Vec<f64>]) -> Vec<[f32; 3]> {
 #[test]
 fn tract_matches_the_trainer_with_in_graph_fill() {
     let (model, rows) = fitted(4);
-    let bytes = export_logit(&model, &names(4), &OnnxOptions::default(), &[]).unwrap();
+    let bytes = export_logit(
+        &model,
+        &GraphInputs::plain(&names(4)),
+        &OnnxOptions::default(),
+        &[],
+    )
+    .unwrap();
     // Two batch sizes through the same file: N is dynamic.
     for batch in [&rows[..1], &rows[..500]] {
         let got = run_tract(&bytes, batch);
@@ -90,7 +99,7 @@ fn without_the_fill_step_prefilled_inputs_match() {
     let options = OnnxOptions {
         missing_values: MissingValues::FillBeforeInference,
     };
-    let bytes = export_logit(&model, &names(3), &options, &[]).unwrap();
+    let bytes = export_logit(&model, &GraphInputs::plain(&names(3)), &options, &[]).unwrap();
     let fill = &model.standardizer.fill_values;
     let filled: Vec<Vec<f64>> = rows[..300]
         .iter()
@@ -114,7 +123,13 @@ fn without_the_fill_step_prefilled_inputs_match() {
 fn header_fields_follow_the_schema() {
     let (model, _) = fitted(2);
     let meta = [("run_id".to_string(), "run-1".to_string())];
-    let bytes = export_logit(&model, &names(2), &OnnxOptions::default(), &meta).unwrap();
+    let bytes = export_logit(
+        &model,
+        &GraphInputs::plain(&names(2)),
+        &OnnxOptions::default(),
+        &meta,
+    )
+    .unwrap();
     // Decode with tract's own generated schema: our field numbers must agree.
     let decoded = tract_onnx::pb::ModelProto::decode(&bytes[..]).unwrap();
     assert_eq!(decoded.ir_version, IR_VERSION);
@@ -131,7 +146,13 @@ fn header_fields_follow_the_schema() {
 #[test]
 fn feature_names_must_match_the_model() {
     let (model, _) = fitted(2);
-    let err = export_logit(&model, &names(3), &OnnxOptions::default(), &[]).unwrap_err();
+    let err = export_logit(
+        &model,
+        &GraphInputs::plain(&names(3)),
+        &OnnxOptions::default(),
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(err, MlError::FeatureCount { model: 2, given: 3 });
 }
 
@@ -181,8 +202,14 @@ fn tract_runs_the_blend_like_the_trainer() {
     };
     let blend = BlendModel::fit(&refs, &labels, &params).unwrap();
     for temperature in [1.0, 1.3] {
-        let bytes =
-            export_blend(&blend, temperature, &names(4), &OnnxOptions::default(), &[]).unwrap();
+        let bytes = export_blend(
+            &blend,
+            temperature,
+            &GraphInputs::plain(&names(4)),
+            &OnnxOptions::default(),
+            &[],
+        )
+        .unwrap();
         let got = run_tract(&bytes, &rows[..700]);
         for (row, p) in rows.iter().zip(&got) {
             let want = crate::calibration::apply_temperature(
@@ -203,8 +230,14 @@ fn tract_runs_the_blend_like_the_trainer() {
 fn tract_runs_the_tree_ensemble_like_the_trainer() {
     let (model, rows) = fitted_gbdt();
     for temperature in [1.0, 1.3] {
-        let bytes =
-            export_gbdt(&model, temperature, &names(4), &OnnxOptions::default(), &[]).unwrap();
+        let bytes = export_gbdt(
+            &model,
+            temperature,
+            &GraphInputs::plain(&names(4)),
+            &OnnxOptions::default(),
+            &[],
+        )
+        .unwrap();
         for batch in [&rows[..1], &rows[..700]] {
             let got = run_tract(&bytes, batch);
             for (row, p) in batch.iter().zip(&got) {
@@ -220,7 +253,14 @@ fn tract_runs_the_tree_ensemble_like_the_trainer() {
         }
     }
     let decoded = tract_onnx::pb::ModelProto::decode(
-        &export_gbdt(&model, 1.0, &names(4), &OnnxOptions::default(), &[]).unwrap()[..],
+        &export_gbdt(
+            &model,
+            1.0,
+            &GraphInputs::plain(&names(4)),
+            &OnnxOptions::default(),
+            &[],
+        )
+        .unwrap()[..],
     )
     .unwrap();
     let graph = decoded.graph.unwrap();
@@ -283,7 +323,14 @@ fn unbalanced_trees_are_padded_to_one_depth_without_changing_a_route() {
         .iter()
         .flat_map(|&a| [-2.0, -1.0, 2.0, 3.0].map(|b| vec![a, b]))
         .collect();
-    let bytes = export_gbdt(&model, 1.0, &names(2), &OnnxOptions::default(), &[]).unwrap();
+    let bytes = export_gbdt(
+        &model,
+        1.0,
+        &GraphInputs::plain(&names(2)),
+        &OnnxOptions::default(),
+        &[],
+    )
+    .unwrap();
     for (row, p) in rows.iter().zip(run_tract(&bytes, &rows)) {
         let want = model.predict_proba(row).unwrap();
         for c in 0..3 {
@@ -291,6 +338,116 @@ fn unbalanced_trees_are_padded_to_one_depth_without_changing_a_route() {
                 (f64::from(p[c]) - want[c]).abs() < 1e-6,
                 "{row:?}: {p:?} vs {want:?}"
             );
+        }
+    }
+}
+
+/// A table whose first column is a strength difference around 0, with draws
+/// where it is small: only its size tells a draw apart, so the sizes matter.
+fn balance_table() -> (FeatureTable, Vec<usize>) {
+    let (_, rows) = fitted(4);
+    let labels = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r[0] {
+            x if x.is_nan() || i % 7 == 0 => i % 3,
+            x if x.abs() < 0.07 => 1,
+            x if x > 0.0 => 0,
+            _ => 2,
+        })
+        .collect();
+    let names = [
+        "diff_elo",
+        "rest_days_home",
+        "pi_rating_diff",
+        "season_stage",
+    ];
+    let table = FeatureTable {
+        names: names.iter().map(|s| s.to_string()).collect(),
+        match_ids: (0..rows.len() as i64).collect(),
+        rows,
+    };
+    (table, labels)
+}
+
+#[test]
+fn tract_appends_the_sizes_like_the_trainer() {
+    let (table, labels) = balance_table();
+    let train: Vec<usize> = (0..2_000).collect();
+    let test: Vec<usize> = (2_000..2_600).collect();
+    let logit = LogitParams::default();
+    let gbdt = small_gbdt_params();
+    let blend = BlendParams {
+        logit,
+        gbdt,
+        logit_weight: 0.4,
+    };
+    let specs = [
+        ModelSpec::logit("logit", FeatureSet::Full, logit),
+        ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
+        ModelSpec::blend("blend", FeatureSet::Full, blend),
+    ];
+    for spec in specs {
+        let plain = spec.fit(&table, &train, &labels[..2_000]).unwrap();
+        let fitted = spec
+            .with_balance()
+            .fit(&table, &train, &labels[..2_000])
+            .unwrap();
+        let balance = fitted.balance.as_ref().unwrap();
+        assert_eq!(
+            balance.names(&fitted.feature_names),
+            ["abs_diff_elo", "abs_pi_rating_diff"]
+        );
+        assert_eq!(fitted.fill_values().len(), 4);
+        if fitted.spec.name == "logit" {
+            // The sizes are what lets a logit find the draws.
+            let log_loss = |m: &Fitted| {
+                let p = m.predict(&table, &test).unwrap();
+                Evaluation::new(&p, &labels[2_000..2_600])
+                    .unwrap()
+                    .log_loss()
+            };
+            assert!(log_loss(&fitted) < log_loss(&plain) - 0.05);
+        }
+        let raw: Vec<Vec<f64>> = test.iter().map(|&i| table.rows[i].clone()).collect();
+        assert!(raw.iter().any(|r| r[0].is_nan()) && raw.iter().any(|r| r[0] < 0.0));
+        let fill = fitted.fill_values();
+        let prefilled: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(fill)
+                    .map(|(&v, &f)| if v.is_nan() { f } else { v })
+                    .collect()
+            })
+            .collect();
+        for (missing_values, fed) in [
+            (MissingValues::FilledInGraph, &raw),
+            (MissingValues::FillBeforeInference, &prefilled),
+        ] {
+            let bytes = fitted
+                .to_onnx(&OnnxOptions { missing_values }, &[])
+                .unwrap();
+            let graph = tract_onnx::pb::ModelProto::decode(&bytes[..])
+                .unwrap()
+                .graph
+                .unwrap();
+            assert!(
+                graph
+                    .doc_string
+                    .ends_with("abs_diff_elo, abs_pi_rating_diff")
+            );
+            let got = run_tract(&bytes, fed);
+            for (row, p) in raw.iter().zip(&got) {
+                let want = fitted.predict_row(row).unwrap();
+                for c in 0..3 {
+                    assert!(
+                        (f64::from(p[c]) - want[c]).abs() < 1e-5,
+                        "{}: {p:?} vs {want:?}",
+                        fitted.spec.name
+                    );
+                }
+            }
         }
     }
 }

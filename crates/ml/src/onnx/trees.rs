@@ -28,7 +28,7 @@
 //! the trainer also fills before it splits.
 
 use super::proto::*;
-use super::{Graph, OnnxOptions, float_tensor, int_attribute};
+use super::{Graph, GraphInputs, OnnxOptions, float_tensor, int_attribute, int32_tensor};
 use crate::models::gbdt::{GbdtModel, Tree};
 use crate::{MlError, Result};
 
@@ -41,12 +41,12 @@ pub const MAX_DEPTH: usize = 12;
 pub fn export_gbdt(
     model: &GbdtModel,
     temperature: f64,
-    feature_names: &[String],
+    inputs: &GraphInputs,
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    let (mut g, x) = Graph::start(&model.fill_values, feature_names, options)?;
-    let logits = g.tree_margins(model, 1.0 / temperature, x, "")?;
+    let (mut g, x) = Graph::start(&model.fill_values, inputs, options)?;
+    let logits = g.tree_margins(model, 1.0 / temperature, &x, "")?;
     Ok(g.finish(
         &logits,
         "matchday_1x2_gbdt",
@@ -279,14 +279,4 @@ fn tree_depth(tree: &Tree, id: usize) -> usize {
 /// (`PaddedTrees::build` checks that the tables' sizes fit in `i32`.)
 fn offsets(trees: i64, width: i64) -> Vec<i32> {
     (0..trees).map(|t| (t * width) as i32).collect()
-}
-
-fn int32_tensor(name: &str, dims: Vec<i64>, int32_data: Vec<i32>) -> TensorProto {
-    TensorProto {
-        dims,
-        data_type: INT32,
-        int32_data,
-        name: name.into(),
-        ..Default::default()
-    }
 }

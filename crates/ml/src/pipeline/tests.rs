@@ -1,4 +1,5 @@
 use super::*;
+use crate::card::Dim;
 use crate::cv::CvConfig;
 use crate::synthetic::{SyntheticConfig, SyntheticData, generate};
 
@@ -126,9 +127,14 @@ fn same_inputs_same_outputs() {
     assert_ne!(c.card.run_id, a.card.run_id);
     assert_eq!(
         c.features.names.len(),
-        35 + 6 + 3 + 1 + 6,
-        "2 × 5 rolling, 25 others, 6 shot-form, 3 statistics strength, closed doors, 6 sizes"
+        35 + 6 + 3 + 1,
+        "2 × 5 rolling, 25 others, 6 shot-form, 3 statistics strength, closed doors"
     );
+    // The sizes the champion appends are computed in its graph, so a client
+    // sends exactly the feature table's columns.
+    let card_inputs: Vec<&str> = c.card.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(card_inputs, c.features.names);
+    assert_eq!(c.card.input.shape[1], Dim::Fixed(c.features.names.len()));
 }
 
 #[test]
