@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::filled;
 use crate::linear::Standardizer;
 
 /// The strength differences (home − away) whose sizes are appended, for
@@ -59,11 +60,7 @@ impl Balance {
 
     /// The model's row: the filled inputs, then the sources' sizes.
     pub fn expand(&self, row: &[f64]) -> Vec<f64> {
-        let mut out: Vec<f64> = row
-            .iter()
-            .zip(&self.fill_values)
-            .map(|(&v, &fill)| if v.is_nan() { fill } else { v })
-            .collect();
+        let mut out: Vec<f64> = filled(row, &self.fill_values).collect();
         for &s in &self.sources {
             out.push(out[s].abs());
         }

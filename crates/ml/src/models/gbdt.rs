@@ -254,9 +254,7 @@ impl GbdtModel {
 
 /// NaN → fill value, then `f32` (the ONNX input type).
 fn filled_f32<'a>(row: &'a [f64], fill: &'a [f64]) -> impl Iterator<Item = f32> + 'a {
-    row.iter()
-        .zip(fill)
-        .map(|(&v, &f)| if v.is_nan() { f as f32 } else { v as f32 })
+    super::filled(row, fill).map(|v| v as f32)
 }
 
 #[cfg(test)]

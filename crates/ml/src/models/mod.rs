@@ -199,6 +199,14 @@ pub struct Fitted {
     pub temperature: f64,
 }
 
+/// `row` with each NaN replaced by its column's fill value (the training
+/// mean): how every model, and every graph that fills, sees a missing input.
+pub fn filled<'a>(row: &'a [f64], fill: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+    row.iter()
+        .zip(fill)
+        .map(|(&v, &f)| if v.is_nan() { f } else { v })
+}
+
 impl Fitted {
     /// Probabilities of one model-input row (feature-name order).
     pub fn predict_row(&self, row: &[f64]) -> Result<[f64; 3]> {

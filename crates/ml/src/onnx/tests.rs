@@ -6,7 +6,7 @@ use crate::linear::{LogitParams, MultinomialLogit};
 use crate::metrics::Evaluation;
 use crate::models::blend::BlendParams;
 use crate::models::gbdt::{GbdtModel, GbdtParams};
-use crate::models::{FeatureSet, Fitted, ModelSpec};
+use crate::models::{FeatureSet, Fitted, ModelSpec, filled};
 use crate::synthetic::SplitMix64;
 
 /// A small fitted model on features with very different scales and some NaN,
@@ -101,16 +101,11 @@ fn without_the_fill_step_prefilled_inputs_match() {
     };
     let bytes = export_logit(&model, &GraphInputs::plain(&names(3)), &options, &[]).unwrap();
     let fill = &model.standardizer.fill_values;
-    let filled: Vec<Vec<f64>> = rows[..300]
+    let prefilled: Vec<Vec<f64>> = rows[..300]
         .iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .map(|(f, &v)| if v.is_nan() { fill[f] } else { v })
-                .collect()
-        })
+        .map(|r| filled(r, fill).collect())
         .collect();
-    let got = run_tract(&bytes, &filled);
+    let got = run_tract(&bytes, &prefilled);
     for (row, p) in rows.iter().zip(&got) {
         let want = model.predict_proba(row).unwrap();
         for c in 0..3 {
@@ -412,15 +407,7 @@ fn tract_appends_the_sizes_like_the_trainer() {
         let raw: Vec<Vec<f64>> = test.iter().map(|&i| table.rows[i].clone()).collect();
         assert!(raw.iter().any(|r| r[0].is_nan()) && raw.iter().any(|r| r[0] < 0.0));
         let fill = fitted.fill_values();
-        let prefilled: Vec<Vec<f64>> = raw
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .zip(fill)
-                    .map(|(&v, &f)| if v.is_nan() { f } else { v })
-                    .collect()
-            })
-            .collect();
+        let prefilled: Vec<Vec<f64>> = raw.iter().map(|r| filled(r, fill).collect()).collect();
         for (missing_values, fed) in [
             (MissingValues::FilledInGraph, &raw),
             (MissingValues::FillBeforeInference, &prefilled),
