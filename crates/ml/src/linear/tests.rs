@@ -125,3 +125,30 @@ fn bad_inputs_are_typed_errors() {
         Err(MlError::FeatureCount { model: 3, given: 1 })
     );
 }
+
+/// A gradient tolerance below what f64 can reach on this many rows: the
+/// solver must stop at the rounding floor with the optimum, not run out of
+/// iterations. (The market variant's fit stalled so, with the gradient at
+/// 1.5e-9 against a tolerance of 1e-9, once two top divisions had no match
+/// statistics before the test seasons.)
+#[test]
+fn stops_at_the_rounding_floor_below_an_unreachable_tolerance() {
+    let (rows, labels) = sample(20_000, 1.0, 8);
+    let reachable = MultinomialLogit::fit(&refs(&rows), &labels, &LogitParams::default()).unwrap();
+    let params = LogitParams {
+        tol: 1e-30,
+        ..LogitParams::default()
+    };
+    let floor = MultinomialLogit::fit(&refs(&rows), &labels, &params).unwrap();
+    assert!(floor.fit_info.iterations < params.max_iter);
+    assert!(floor.fit_info.max_abs_gradient < params.tol.sqrt().max(1e-12));
+    for (a, b) in floor
+        .to_raw()
+        .weights
+        .iter()
+        .flatten()
+        .zip(reachable.to_raw().weights.iter().flatten())
+    {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
