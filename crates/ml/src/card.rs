@@ -8,6 +8,7 @@ use matchday_core::domain::{Match, OddsQuote};
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::ImpliedMethod;
+use crate::features::StatsById;
 use crate::features::dixon_coles::DixonColesParams;
 use crate::features::elo::EloParams;
 use crate::features::pi_rating::PiParams;
@@ -160,14 +161,22 @@ impl Fnv {
     }
 }
 
-/// `run-<16 hex>` from the data visible at `as_of` and the parameters.
+/// `run-<16 hex>` from the data visible at `as_of` and the parameters:
+/// matches, their results and the post-match statistics that feed the shot
+/// features (both only once the result is visible), and odds.
 ///
 /// Per-record hashes are combined by wrapping addition, so the id doesn't
 /// depend on the order the store returns rows in.
-pub fn run_id(matches: &[Match], odds: &[OddsQuote], as_of: DateTime<Utc>, params: &str) -> String {
+pub fn run_id(
+    matches: &[Match],
+    stats: &StatsById,
+    odds: &[OddsQuote],
+    as_of: DateTime<Utc>,
+    params: &str,
+) -> String {
     let mut combined: u64 = 0;
     for m in matches {
-        let score = visible_score(m, as_of).map_or([u8::MAX; 2], |s| [s.home, s.away]);
+        let score = visible_score(m, as_of);
         let h = Fnv::new()
             .field(b"match")
             .field(&m.id.to_le_bytes())
@@ -175,7 +184,22 @@ pub fn run_id(matches: &[Match], odds: &[OddsQuote], as_of: DateTime<Utc>, param
             .field(m.home_team.as_bytes())
             .field(m.away_team.as_bytes())
             .field(m.season.as_bytes())
-            .field(&score);
+            .field(&score.map_or([u8::MAX; 2], |s| [s.home, s.away]));
+        let h = match stats.get(&m.id).filter(|_| score.is_some()) {
+            Some(s) => {
+                [s.shots, s.shots_on_target, s.corners]
+                    .iter()
+                    .fold(h.field(b"stats"), |h, pair| {
+                        h.field(
+                            &pair
+                                .map_or([u16::MAX; 2], |p| p)
+                                .map(u16::to_le_bytes)
+                                .concat(),
+                        )
+                    })
+            }
+            None => h,
+        };
         combined = combined.wrapping_add(h.0);
     }
     for q in odds {
@@ -202,19 +226,63 @@ pub fn run_id(matches: &[Match], odds: &[OddsQuote], as_of: DateTime<Utc>, param
 mod tests {
     use super::*;
     use crate::synthetic::{SyntheticConfig, generate};
+    use matchday_core::domain::MatchStats;
 
     #[test]
     fn run_id_is_stable_order_free_and_sensitive() {
         let data = generate(&SyntheticConfig::default());
+        let stats = StatsById::new();
         let as_of = data.matches.last().unwrap().kickoff;
-        let id = run_id(&data.matches, &data.odds, as_of, "p");
+        let id = run_id(&data.matches, &stats, &data.odds, as_of, "p");
         assert!(id.starts_with("run-") && id.len() == 20);
         let mut reversed = data.matches.clone();
         reversed.reverse();
-        assert_eq!(run_id(&reversed, &data.odds, as_of, "p"), id);
-        assert_ne!(run_id(&data.matches, &data.odds, as_of, "q"), id);
+        assert_eq!(run_id(&reversed, &stats, &data.odds, as_of, "p"), id);
+        assert_ne!(run_id(&data.matches, &stats, &data.odds, as_of, "q"), id);
         let mut changed = data.matches.clone();
         changed[5].score = None;
-        assert_ne!(run_id(&changed, &data.odds, as_of, "p"), id);
+        assert_ne!(run_id(&changed, &stats, &data.odds, as_of, "p"), id);
+    }
+
+    /// The shot features read the statistics, so a corrected count is a
+    /// different run; statistics of matches whose result `as_of` cannot see
+    /// are not read, so they change nothing.
+    #[test]
+    fn run_id_covers_the_statistics_the_features_read() {
+        let data = generate(&SyntheticConfig::default());
+        let stats: StatsById = data
+            .matches
+            .iter()
+            .map(|m| {
+                let s = MatchStats {
+                    shots: Some([12, 9]),
+                    shots_on_target: Some([5, 3]),
+                    corners: None,
+                };
+                (m.id, s)
+            })
+            .collect();
+        let as_of = data.matches[data.matches.len() / 2].kickoff;
+        let id = run_id(&data.matches, &stats, &data.odds, as_of, "p");
+        assert_ne!(
+            run_id(&data.matches, &StatsById::new(), &data.odds, as_of, "p"),
+            id
+        );
+        let first = |visible: bool| {
+            data.matches
+                .iter()
+                .find(|m| visible_score(m, as_of).is_some() == visible)
+                .expect("matches on both sides of as_of")
+                .id
+        };
+        let mut corrected = stats.clone();
+        corrected.get_mut(&first(true)).unwrap().corners = Some([4, 6]);
+        assert_ne!(
+            run_id(&data.matches, &corrected, &data.odds, as_of, "p"),
+            id
+        );
+        let mut unread = stats.clone();
+        unread.remove(&first(false));
+        assert_eq!(run_id(&data.matches, &unread, &data.odds, as_of, "p"), id);
     }
 }

@@ -536,7 +536,7 @@ pub fn run(
     );
 
     let t = Instant::now();
-    let run_id = card::run_id(matches, odds, config.as_of, &config.fingerprint());
+    let run_id = card::run_id(matches, stats, odds, config.as_of, &config.fingerprint());
     let card = build_card(
         matches,
         &config,
