@@ -45,7 +45,8 @@ pub fn export_gbdt(
     options: &OnnxOptions,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>> {
-    let (mut g, x) = Graph::start(&model.fill_values, inputs, options)?;
+    let (mut g, columns) = Graph::start(&model.fill_values, inputs, options)?;
+    let x = g.joined(&columns);
     let logits = g.tree_margins(model, 1.0 / temperature, &x, "")?;
     Ok(g.finish(
         &logits,
