@@ -70,7 +70,8 @@ if [ ! -f "$DATA/matchday.db" ]; then
     log "importing $SOURCE (first run)"
     "$SIDECAR_BIN" ingest football-data "$SOURCE"
 fi
-if [ ! -f "$DATA/work/predictions.parquet" ]; then
+# A model exported by an older sidecar would measure the old graph.
+if [ ! -f "$DATA/work/predictions.parquet" ] || [ "$SIDECAR_BIN" -nt "$DATA/work/model.onnx" ]; then
     log "pipeline"
     "$SIDECAR_BIN" pipeline
 fi
