@@ -177,7 +177,7 @@ pub fn run_id(
     let mut combined: u64 = 0;
     for m in matches {
         let score = visible_score(m, as_of);
-        let h = Fnv::new()
+        let mut h = Fnv::new()
             .field(b"match")
             .field(&m.id.to_le_bytes())
             .field(&m.kickoff.timestamp().to_le_bytes())
@@ -185,21 +185,13 @@ pub fn run_id(
             .field(m.away_team.as_bytes())
             .field(m.season.as_bytes())
             .field(&score.map_or([u8::MAX; 2], |s| [s.home, s.away]));
-        let h = match stats.get(&m.id).filter(|_| score.is_some()) {
-            Some(s) => {
-                [s.shots, s.shots_on_target, s.corners]
-                    .iter()
-                    .fold(h.field(b"stats"), |h, pair| {
-                        h.field(
-                            &pair
-                                .map_or([u16::MAX; 2], |p| p)
-                                .map(u16::to_le_bytes)
-                                .concat(),
-                        )
-                    })
+        if let Some(s) = stats.get(&m.id).filter(|_| score.is_some()) {
+            h = h.field(b"stats");
+            for pair in [s.shots, s.shots_on_target, s.corners] {
+                let [home, away] = pair.unwrap_or([u16::MAX; 2]);
+                h = h.field(&[home.to_le_bytes(), away.to_le_bytes()].concat());
             }
-            None => h,
-        };
+        }
         combined = combined.wrapping_add(h.0);
     }
     for q in odds {

@@ -259,11 +259,7 @@ impl Graph {
     /// logits' name. Names are prefixed with `prefix`. With sizes, `W`'s
     /// rows are split between the inputs and the sizes (module doc).
     fn linear_logits(&mut self, raw: &RawLinear, columns: &Columns, prefix: &str) -> String {
-        let (bias, product, logits) = (
-            format!("{prefix}bias"),
-            format!("{prefix}logits_linear"),
-            format!("{prefix}logits"),
-        );
+        let (bias, logits) = (format!("{prefix}bias"), format!("{prefix}logits"));
         // `start` checked that the model sees the inputs, then the sizes.
         let (input_rows, size_rows) = raw.weights.split_at(self.input_width);
         let inputs_product = self.mat_mul(&columns.inputs, input_rows, &format!("{prefix}weights"));
@@ -272,8 +268,9 @@ impl Graph {
             Some(sizes) => {
                 let sizes_product =
                     self.mat_mul(sizes, size_rows, &format!("{prefix}size_weights"));
-                self.op("Add", &[&inputs_product, &sizes_product], &product, vec![]);
-                product
+                let sum = format!("{prefix}logits_linear");
+                self.op("Add", &[&inputs_product, &sizes_product], &sum, vec![]);
+                sum
             }
         };
         self.constant(float_tensor(
