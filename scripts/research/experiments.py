@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The feature experiments of `crates/ml/README.md` ("Tried on 2026-12-05,
+fourth session" and after), re-runnable.
+
+Usage (from the repository root, after `scripts/up.sh` or
+`matchday ingest football-data ../shared/data/football-data && matchday features`):
+    python3 -m venv /tmp/research && /tmp/research/bin/pip install pandas pyarrow scikit-learn
+    /tmp/research/bin/python scripts/research/experiments.py NAME
+
+NAME: international-breaks, gap-after-breaks, club-effects, draw-share,
+replicate, ablate. `MATCHDAY_DATA_DIR` (default `data`) names the sidecar's
+data directory. Each run takes 1–3 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import numpy as np
+import pandas as pd
+
+import extra_features as extra
+from prototype import BALANCE, DATA_DIR, FOLD_SETS, TOP_FIVE, Scores, compare, load, rps
+
+
+def international_breaks(d, cols):
+    base = Scores(d, cols)
+    for min_matches in (10, 20):
+        days = extra.international_days(min_matches)
+        d["break_home"], d["break_away"] = extra.after_international_break(d, days)
+        d["break_any"] = np.maximum(d.break_home, d.break_away)
+        since = extra.days_since_international(d, days)
+        d["since_international"] = since
+        d["international_last_10_days"] = (since <= 10).astype(float)
+        for added in (["break_any"], ["break_home", "break_away"], ["international_last_10_days"],
+                      ["since_international"], ["break_any", "international_last_10_days"]):
+            compare(base, Scores(d, cols + added), f"{min_matches}+ matches a day, +{added}")
+
+
+def gap_after_breaks(d, cols):
+    """The model's RPS against Pinnacle's margin-free closing line, after a
+    break and otherwise, on the priced CV matches."""
+    odds = pd.read_sql(
+        "select match_id, home, draw, away from odds where bookmaker = 'PS' and kind = 'closing'",
+        sqlite3.connect(DATA_DIR / "matchday.db")).set_index("match_id")
+    inverse = 1 / odds
+    implied = inverse.div(inverse.sum(axis=1), axis=0)
+    home, away = extra.after_international_break(d, extra.international_days(10))
+    scores = Scores(d, cols)
+    rows = d.loc[scores.index].assign(model=scores.rps, after_break=np.maximum(home, away)[scores.index])
+    rows = rows[rows.match_id.isin(implied.index)]
+    rows["book"] = rps(implied.loc[rows.match_id].to_numpy(), rows.y.values)
+    for after, g in rows.groupby("after_break"):
+        gap = g.model.mean() / g.book.mean() - 1
+        se = (g.model - g.book).std() / np.sqrt(len(g)) / g.book.mean()
+        print(f"{'after a break' if after else 'no break'}: n {len(g)}, gap {gap:.2%} ± {se:.2%}")
+
+
+def club_effects(d, cols):
+    """A fixed effect per club: +1 for the home side, −1 for the away side."""
+    base = Scores(d, cols)
+    teams = sorted(set(d.homeTeamName) | set(d.awayTeamName))
+    clubs = pd.DataFrame({f"club_{t}": (d.homeTeamName == t).astype(float) - (d.awayTeamName == t)
+                          for t in teams})
+    wide = pd.concat([d, clubs], axis=1)
+    for l2 in (0.0175, 0.05):
+        compare(base, Scores(wide, cols + list(clubs.columns), l2=l2), f"club effects, l2 {l2}")
+
+
+def draw_share(d, cols):
+    base = Scores(d, cols)
+    top_five = d.league.isin(TOP_FIVE).values[base.index]
+    for window in (190, 380, 570):
+        d["league_draw_share"] = extra.league_draw_share(d, window)
+        new = Scores(d, cols + ["league_draw_share"])
+        compare(base, new, f"league draw share over {window}")
+        diff = (new.rps - base.rps)[top_five]
+        print(f"  top five RPS {diff.mean():+.5f} ± {diff.std() / np.sqrt(len(diff)):.5f}")
+
+
+def replicate(d, cols):
+    """The two small CV gains, on the seasons before the CV folds."""
+    d["league_draw_share"] = extra.league_draw_share(d, 190)
+    d["red_home"], d["red_away"] = extra.previous_red_cards(d)
+    for name, split in FOLD_SETS.items():
+        base = Scores(d, cols, split)
+        compare(base, Scores(d, cols + ["league_draw_share"], split), f"{name}: draw share")
+        compare(base, Scores(d, cols + ["red_home", "red_away"], split), f"{name}: red cards")
+
+
+def ablate(d, cols):
+    """What each kept block adds, on the three sets of folds."""
+    strengths = {"sot_log_ratio", "shots_log_ratio", "corners_log_ratio"}
+    without = {
+        "sizes": (cols, None),
+        "statistics strengths": ([c for c in cols if c not in strengths],
+                                 [b for b in BALANCE if b not in strengths]),
+        "shot form": ([c for c in cols if not c.startswith("shot_diff_")], BALANCE),
+    }
+    for name, split in FOLD_SETS.items():
+        full = Scores(d, cols, split)
+        for block, (kept, balance) in without.items():
+            compare(Scores(d, kept, split, balance=balance), full, f"{name}: adding {block}")
+
+
+EXPERIMENTS = {
+    "international-breaks": international_breaks,
+    "gap-after-breaks": gap_after_breaks,
+    "club-effects": club_effects,
+    "draw-share": draw_share,
+    "replicate": replicate,
+    "ablate": ablate,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in EXPERIMENTS:
+        sys.exit(f"usage: experiments.py {{{','.join(EXPERIMENTS)}}}")
+    EXPERIMENTS[sys.argv[1]](*load())

@@ -1,0 +1,82 @@
+"""Candidate columns the sidecar does not build, each from information known
+before kick-off. Each returns one value per row of `prototype.load()`'s
+frame (kick-off order); NaN where unknown, as the sidecar's features.
+"""
+
+from __future__ import annotations
+
+import glob
+
+import numpy as np
+import pandas as pd
+
+from prototype import SHARED
+
+
+def league_draw_share(d: pd.DataFrame, window: int) -> np.ndarray:
+    """Share of draws among the league's last `window` results that kicked
+    off strictly before the match; NaN until half a window is known."""
+    out = np.full(len(d), np.nan)
+    for _, league in d.groupby("league"):
+        played = league[~league.is_future]
+        kickoffs = played.startTimeUtc.values
+        draws = np.concatenate([[0], np.cumsum(played.y.values == 1)])
+        k = np.searchsorted(kickoffs, league.startTimeUtc.values, "left")
+        lo = np.maximum(k - window, 0)
+        n = k - lo
+        out[league.index] = np.where(n * 2 >= window, (draws[k] - draws[lo]) / np.maximum(n, 1), np.nan)
+    return out
+
+
+def international_days(min_matches: int) -> np.ndarray:
+    """Days with at least `min_matches` international matches (the FIFA windows)."""
+    results = pd.read_csv(SHARED / "international-results" / "results.csv", parse_dates=["date"])
+    per_day = results[results.date >= "2004-01-01"].groupby("date").size()
+    return np.array(sorted(per_day[per_day >= min_matches].index.values.astype("datetime64[D]")))
+
+
+def after_international_break(d: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per side: whether a window day fell between the team's previous
+    league match and this one (the fixture list says so in advance)."""
+    dates = d.startTimeUtc.dt.tz_localize(None).values.astype("datetime64[D]")
+    previous: dict[str, np.datetime64] = {}
+    flags = np.zeros((len(d), 2))
+    for i, (home, away, date) in enumerate(zip(d.homeTeamName, d.awayTeamName, dates)):
+        for side, team in enumerate((home, away)):
+            last = previous.get(team)
+            if last is not None:
+                between = np.searchsorted(days, date, "left") - np.searchsorted(days, last, "right")
+                flags[i, side] = float(between > 0)
+            previous[team] = date
+    return flags[:, 0], flags[:, 1]
+
+
+def days_since_international(d: pd.DataFrame, days: np.ndarray, cap: float = 30.0) -> np.ndarray:
+    dates = d.startTimeUtc.dt.tz_localize(None).values.astype("datetime64[D]")
+    k = np.clip(np.searchsorted(days, dates, "left") - 1, 0, None)
+    return np.minimum((dates - days[k]).astype(float), cap)
+
+
+def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per side: red cards in the team's previous match (a ban is known
+    before kick-off); NaN where the files have no cards."""
+    frames = []
+    for path in glob.glob(str(SHARED / "football-data" / "*" / "*.csv")):
+        f = pd.read_csv(path, encoding="utf-8-sig", on_bad_lines="skip")
+        if "HR" in f.columns:
+            f = f[["Div", "Date", "HomeTeam", "AwayTeam", "HR", "AR"]].dropna(subset=["HomeTeam"])
+            f["date"] = pd.to_datetime(f.Date, dayfirst=True, format="mixed").dt.date
+            frames.append(f)
+    cards = pd.concat(frames).rename(
+        columns={"Div": "league", "HomeTeam": "homeTeamName", "AwayTeam": "awayTeamName"})
+    keys = ["league", "date", "homeTeamName", "awayTeamName"]
+    joined = d.assign(date=d.startTimeUtc.dt.date).merge(
+        cards[keys + ["HR", "AR"]], on=keys, how="left")
+    assert len(joined) == len(d), "one row of cards per match"
+    last: dict[str, float] = {}
+    out = np.full((len(d), 2), np.nan)
+    for i, row in enumerate(joined.itertuples()):
+        out[i] = last.get(row.homeTeamName, np.nan), last.get(row.awayTeamName, np.nan)
+        if not row.is_future:
+            last[row.homeTeamName], last[row.awayTeamName] = row.HR, row.AR
+    return out[:, 0], out[:, 1]
