@@ -8,8 +8,9 @@ Usage (from the repository root, after `scripts/up.sh` or
     /tmp/research/bin/python scripts/research/experiments.py NAME
 
 NAME: international-breaks, gap-after-breaks, club-effects, draw-share,
-replicate, ablate. `MATCHDAY_DATA_DIR` (default `data`) names the sidecar's
-data directory. Each run takes 1–3 minutes on 2 cores.
+replicate, ablate. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
+data directory, `MATCHDAY_SHARED` (default `../shared/data`) the match data.
+Each run takes 1–3 minutes on 2 cores.
 """
 
 from __future__ import annotations

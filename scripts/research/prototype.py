@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-DATA_DIR = pathlib.Path(os.environ.get("MATCHDAY_DATA_DIR", REPO / "data"))
+DATA_DIR = pathlib.Path(os.environ.get("MATCHDAY_DATA", REPO / "data"))
 SHARED = pathlib.Path(os.environ.get("MATCHDAY_SHARED", REPO.parent / "shared" / "data"))
 
 BALANCE = ["diff_elo", "pi_rating_diff", "pi_expected_gd", "dc_log_away_home",
