@@ -8,7 +8,7 @@ Usage (from the repository root, after `scripts/up.sh` or
     /tmp/research/bin/python scripts/research/experiments.py NAME
 
 NAME: international-breaks, gap-after-breaks, club-effects, draw-share,
-replicate, ablate. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
+replicate, ablate, top-five-weights. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
 data directory, `MATCHDAY_SHARED` (default `../shared/data`) the match data.
 Each run takes 1–3 minutes on 2 cores.
 """
@@ -105,6 +105,18 @@ def ablate(d, cols):
             compare(Scores(d, kept, split, balance=balance), full, f"{name}: adding {block}")
 
 
+def top_five_weights(d, cols):
+    """The rating columns with their own weights in the five top divisions,
+    where shot statistics carry part of what the ratings say elsewhere."""
+    top_five = d.league.isin(TOP_FIVE).astype(float)
+    ratings = ["diff_elo", "pi_rating_diff", "pi_expected_gd", "dc_log_away_home", "dc_log_draw_home"]
+    for c in ratings:
+        d[f"{c}_top_five"] = d[c] * top_five
+    added = [f"{c}_top_five" for c in ratings]
+    for name, split in FOLD_SETS.items():
+        compare(Scores(d, cols, split), Scores(d, cols + added, split), f"{name}: top-five weights")
+
+
 EXPERIMENTS = {
     "international-breaks": international_breaks,
     "gap-after-breaks": gap_after_breaks,
@@ -112,6 +124,7 @@ EXPERIMENTS = {
     "draw-share": draw_share,
     "replicate": replicate,
     "ablate": ablate,
+    "top-five-weights": top_five_weights,
 }
 
 if __name__ == "__main__":
