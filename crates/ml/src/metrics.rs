@@ -96,12 +96,7 @@ impl<'a> Evaluation<'a> {
     /// rewards putting mass near the outcome (a draw forecast is "closer" to a
     /// home win than an away-win forecast is).
     pub fn rps(&self) -> f64 {
-        self.mean(|p, y| {
-            let o = one_hot(y);
-            let c1 = p[0] - o[0];
-            let c2 = c1 + p[1] - o[1];
-            (c1 * c1 + c2 * c2) / 2.0
-        })
+        self.mean(match_rps)
     }
 
     /// Multi-class Brier: `Σ_c (p_c - o_c)²`, averaged (range 0..2).
@@ -153,6 +148,14 @@ impl<'a> Evaluation<'a> {
 /// Negative log-probability of outcome `y` (clamped, so a zero is finite).
 pub fn match_log_loss(p: &[f64; 3], y: usize) -> f64 {
     -p[y].clamp(LOG_LOSS_EPS, 1.0).ln()
+}
+
+/// Ranked probability score of one forecast (see [`Evaluation::rps`]).
+pub fn match_rps(p: &[f64; 3], y: usize) -> f64 {
+    let o = one_hot(y);
+    let c1 = p[0] - o[0];
+    let c2 = c1 + p[1] - o[1];
+    (c1 * c1 + c2 * c2) / 2.0
 }
 
 /// Standard error of the mean of `a[i] - b[i]`: how far apart two models'

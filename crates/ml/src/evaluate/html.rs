@@ -27,7 +27,7 @@ fn table_html(out: &mut String, t: &Table, champion: &str) {
     );
     out.push_str("<table><tr><th>model</th><th>RPS</th><th>log-loss</th><th>Brier</th><th>accuracy</th><th>ECE</th>");
     if bookie.is_some() {
-        out.push_str("<th>RPS vs bookmaker</th>");
+        out.push_str("<th>RPS vs bookmaker (± 1 s.e.)</th>");
     }
     out.push_str("</tr>\n");
     for r in &t.rows {
@@ -51,7 +51,9 @@ fn table_html(out: &mut String, t: &Table, champion: &str) {
             s.ece
         );
         if let Some(b) = bookie {
-            let _ = write!(out, "<td>{:+.2}%</td>", 100.0 * (s.rps / b - 1.0));
+            let (gap, se) = r.rps_gap(b);
+            let se = se.map_or(String::new(), |se| format!(" ± {:.2}%", 100.0 * se));
+            let _ = write!(out, "<td>{:+.2}%{se}</td>", 100.0 * gap);
         }
         out.push_str("</tr>\n");
     }

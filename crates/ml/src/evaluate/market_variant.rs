@@ -12,13 +12,12 @@ use std::collections::HashMap;
 
 use matchday_core::domain::{Match, OddsQuote};
 
-use super::{BOOKMAKER, Table, TableRow};
+use super::{BOOKMAKER, Table};
 use crate::Result;
 use crate::bookmaker::{self, ImpliedMethod, MarketForecast, OPENING_PRIORITY};
 use crate::cv::{CvConfig, cross_validate, season_folds};
 use crate::features::FeatureTable;
 use crate::linear::LogitParams;
-use crate::metrics::evaluate;
 use crate::models::{FeatureSet, ModelSpec};
 
 pub const MARKET_VARIANT: &str = "market variant (features + opening prices, logit)";
@@ -124,28 +123,18 @@ pub fn run(
         .iter()
         .map(|&k| labels[cmp.evaluated[k]].expect("evaluated rows are finished"))
         .collect();
-    let score = |name: &str, p: &dyn Fn(usize) -> [f64; 3]| -> Result<TableRow> {
-        let p: Vec<[f64; 3]> = keep.iter().map(|&k| p(k)).collect();
-        Ok(TableRow {
-            model: name.to_string(),
-            scores: evaluate(&p, &y)?,
-        })
+    let set = |name: &str, p: &dyn Fn(usize) -> [f64; 3]| {
+        (name.to_string(), keep.iter().map(|&k| p(k)).collect())
     };
     let opening_of = |k: usize| opening[&matches[cmp.evaluated[k]].id].proba;
     let (champion, champion_p) = cmp.champion;
-    let rows = vec![
-        score(MARKET_VARIANT, &|k| forecasts[k])?,
-        score(OPENING_LINE, &opening_of)?,
-        score(&format!("{champion} (no odds)"), &|k| champion_p[k])?,
-        score(BOOKMAKER, &|k| cmp.closing[k].expect("kept"))?,
+    let sets = [
+        set(MARKET_VARIANT, &|k| forecasts[k]),
+        set(OPENING_LINE, &opening_of),
+        set(&format!("{champion} (no odds)"), &|k| champion_p[k]),
+        set(BOOKMAKER, &|k| cmp.closing[k].expect("kept")),
     ];
-    let table = Table {
-        title: cmp.title.clone(),
-        league: None,
-        n: keep.len(),
-        with_bookmaker: true,
-        rows,
-    };
+    let table = Table::score(cmp.title.clone(), None, &sets, &y)?;
     Ok(Some((table, l2)))
 }
 

@@ -27,7 +27,7 @@ use crate::bookmaker::{self, ImpliedMethod};
 use crate::cv::{CvConfig, cross_validate_candidates, season_folds, trainable};
 use crate::features::{FeatureConfig, StatsById, build_features};
 use crate::linear::LogitParams;
-use crate::metrics::{Scores, evaluate};
+use crate::metrics::{Scores, evaluate, match_rps, paired_standard_error};
 use crate::models::{FeatureSet, ModelSpec};
 use crate::onnx::OnnxOptions;
 use crate::pipeline::{PipelineConfig, default_candidates};
@@ -77,6 +77,22 @@ impl Default for EvaluateConfig {
 pub struct TableRow {
     pub model: String,
     pub scores: Scores,
+    /// In a table with the bookmaker: the standard error of this row's mean
+    /// RPS minus the bookmaker's, paired per match (how far the gap may be
+    /// off by chance). `None` elsewhere and on the bookmaker's own row.
+    #[serde(default)]
+    pub rps_gap_se: Option<f64>,
+}
+
+impl TableRow {
+    /// RPS relative to the bookmaker's `bookmaker_rps` (0.0146 = 1.46%
+    /// worse), with its standard error on the same scale when known.
+    pub fn rps_gap(&self, bookmaker_rps: f64) -> (f64, Option<f64>) {
+        (
+            self.scores.rps / bookmaker_rps - 1.0,
+            self.rps_gap_se.map(|se| se / bookmaker_rps),
+        )
+    }
 }
 
 /// Scores of every model on one set of matches.
@@ -92,6 +108,45 @@ pub struct Table {
 }
 
 impl Table {
+    /// Scores each named set of forecasts on the same outcomes `y`. With a
+    /// [`BOOKMAKER`] set among them, the table is one "with the bookmaker"
+    /// and every other row gets the standard error of its gap to it.
+    pub fn score(
+        title: String,
+        league: Option<String>,
+        forecasts: &[(String, Vec<[f64; 3]>)],
+        y: &[usize],
+    ) -> Result<Self> {
+        let per_match = |p: &[[f64; 3]]| -> Vec<f64> {
+            p.iter().zip(y).map(|(p, &y)| match_rps(p, y)).collect()
+        };
+        let bookmaker = forecasts
+            .iter()
+            .find(|(name, _)| name == BOOKMAKER)
+            .map(|(_, p)| per_match(p));
+        let rows = forecasts
+            .iter()
+            .map(|(name, p)| {
+                let rps_gap_se = bookmaker
+                    .as_ref()
+                    .filter(|_| name != BOOKMAKER)
+                    .map(|b| paired_standard_error(&per_match(p), b));
+                Ok(TableRow {
+                    model: name.clone(),
+                    scores: evaluate(p, y)?,
+                    rps_gap_se,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            title,
+            league,
+            n: y.len(),
+            with_bookmaker: bookmaker.is_some(),
+            rows,
+        })
+    }
+
     pub fn row(&self, model: &str) -> Option<&Scores> {
         self.rows
             .iter()
@@ -410,28 +465,20 @@ pub fn run(
             return Ok(None);
         }
         let y: Vec<usize> = idx.iter().map(|&k| y_all[k]).collect();
-        let mut rows = Vec::new();
-        for name in &order {
-            let p: Vec<[f64; 3]> = idx.iter().map(|&k| forecasts[name][k]).collect();
-            rows.push(TableRow {
-                model: name.clone(),
-                scores: evaluate(&p, &y)?,
-            });
-        }
+        let mut sets: Vec<(String, Vec<[f64; 3]>)> = order
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    idx.iter().map(|&k| forecasts[name][k]).collect(),
+                )
+            })
+            .collect();
         if with_market {
-            let p: Vec<[f64; 3]> = idx.iter().map(|&k| market_of[k].expect("kept")).collect();
-            rows.push(TableRow {
-                model: BOOKMAKER.to_string(),
-                scores: evaluate(&p, &y)?,
-            });
+            let p = idx.iter().map(|&k| market_of[k].expect("kept")).collect();
+            sets.push((BOOKMAKER.to_string(), p));
         }
-        Ok(Some(Table {
-            title,
-            league,
-            n: idx.len(),
-            with_bookmaker: with_market,
-            rows,
-        }))
+        Table::score(title, league, &sets, &y).map(Some)
     };
     let league_of = |k: usize| matches[evaluated[k]].league.as_str();
     let mut leagues: Vec<&str> = (0..evaluated.len()).map(league_of).collect();
@@ -676,6 +723,11 @@ mod tests {
         ] {
             assert!(head.row(name).is_some(), "{name}");
         }
+        assert!(
+            head.rows
+                .iter()
+                .all(|r| r.rps_gap_se.is_some() == (r.model != BOOKMAKER))
+        );
         // The generator's prices are the truth plus a margin: unbeatable.
         let bookie = head.row(BOOKMAKER).unwrap().rps;
         assert!(head.row("logit").unwrap().rps > bookie);
@@ -697,6 +749,29 @@ mod tests {
         let page = html::render(&report);
         assert!(page.contains("<svg") && page.contains("★") && page.contains(BOOKMAKER));
         assert!(page.contains(market_variant::MARKET_VARIANT));
+    }
+
+    #[test]
+    fn rows_carry_the_standard_error_of_their_gap_to_the_bookmaker() {
+        let y = [0, 2, 1];
+        let book = vec![[0.5, 0.3, 0.2], [0.2, 0.3, 0.5], [0.3, 0.4, 0.3]];
+        let model = vec![[0.6, 0.2, 0.2], [0.4, 0.3, 0.3], [0.3, 0.4, 0.3]];
+        let sets = [("model".to_string(), model), (BOOKMAKER.to_string(), book)];
+        let table = Table::score("t".into(), None, &sets, &y).unwrap();
+        assert!(table.with_bookmaker && table.n == 3);
+        // Per-match RPS by hand: bookmaker 0.145, 0.145, 0.09; model 0.1,
+        // 0.325, 0.09. Differences −0.045, 0.18, 0: mean 0.045, sample
+        // variance 0.014175, standard error √(0.014175 / 3).
+        let row = &table.rows[0];
+        let se = row.rps_gap_se.unwrap();
+        assert!((se - (0.014175f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(table.rows[1].rps_gap_se, None);
+        let (gap, rel_se) = row.rps_gap(table.row(BOOKMAKER).unwrap().rps);
+        assert!((gap - (0.515 / 0.38 - 1.0)).abs() < 1e-12);
+        assert!((rel_se.unwrap() - se / (0.38 / 3.0)).abs() < 1e-12);
+        // Without a bookmaker row there is no gap to measure.
+        let alone = Table::score("t".into(), None, &sets[..1], &y).unwrap();
+        assert!(!alone.with_bookmaker && alone.rows[0].rps_gap_se.is_none());
     }
 
     #[test]

@@ -160,13 +160,15 @@ pub fn evaluate(data_dir: &Path, args: &EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
-/// A score table with each row's RPS against the bookmaker's.
+/// A score table with each row's RPS against the bookmaker's (± one
+/// standard error of the paired gap).
 fn print_table(t: &evaluate::Table, champion: &str) {
     println!("{} (n = {})", t.title, t.n);
     let bookie = t.row(evaluate::BOOKMAKER).map(|s| s.rps);
     for r in &t.rows {
-        let vs = bookie.map_or(String::new(), |b| {
-            format!(" ({:+.2}% vs bookmaker)", 100.0 * (r.scores.rps / b - 1.0))
+        let vs = bookie.map_or(String::new(), |b| match r.rps_gap(b) {
+            (gap, Some(se)) => format!(" ({:+.2}% ± {:.2}% vs bookmaker)", 100.0 * gap, 100.0 * se),
+            (gap, None) => format!(" ({:+.2}% vs bookmaker)", 100.0 * gap),
         });
         let mark = if r.model == champion {
             "  ← champion"
