@@ -84,10 +84,19 @@ impl<'a> Evaluation<'a> {
 
     /// Each forecast's log-loss, in order (what paired comparisons need).
     pub fn match_log_losses(&self) -> Vec<f64> {
+        self.per_match(match_log_loss)
+    }
+
+    /// Each forecast's RPS, in order (paired comparisons of RPS).
+    pub fn match_rps_scores(&self) -> Vec<f64> {
+        self.per_match(match_rps)
+    }
+
+    fn per_match(&self, f: impl Fn(&[f64; 3], usize) -> f64) -> Vec<f64> {
         self.probs
             .iter()
             .zip(self.labels)
-            .map(|(p, &y)| match_log_loss(p, y))
+            .map(|(p, &y)| f(p, y))
             .collect()
     }
 

@@ -51,9 +51,7 @@ fn table_html(out: &mut String, t: &Table, champion: &str) {
             s.ece
         );
         if let Some(b) = bookie {
-            let (gap, se) = r.rps_gap(b);
-            let se = se.map_or(String::new(), |se| format!(" ± {:.2}%", 100.0 * se));
-            let _ = write!(out, "<td>{:+.2}%{se}</td>", 100.0 * gap);
+            let _ = write!(out, "<td>{}</td>", r.rps_gap_text(b));
         }
         out.push_str("</tr>\n");
     }

@@ -27,7 +27,7 @@ use crate::bookmaker::{self, ImpliedMethod};
 use crate::cv::{CvConfig, cross_validate_candidates, season_folds, trainable};
 use crate::features::{FeatureConfig, StatsById, build_features};
 use crate::linear::LogitParams;
-use crate::metrics::{Scores, evaluate, match_rps, paired_standard_error};
+use crate::metrics::{Evaluation, Scores, paired_standard_error};
 use crate::models::{FeatureSet, ModelSpec};
 use crate::onnx::OnnxOptions;
 use crate::pipeline::{PipelineConfig, default_candidates};
@@ -93,6 +93,13 @@ impl TableRow {
             self.rps_gap_se.map(|se| se / bookmaker_rps),
         )
     }
+
+    /// The gap as the CLI and the HTML report print it: `+1.46% ± 0.35%`.
+    pub fn rps_gap_text(&self, bookmaker_rps: f64) -> String {
+        let (gap, se) = self.rps_gap(bookmaker_rps);
+        let se = se.map_or(String::new(), |se| format!(" ± {:.2}%", 100.0 * se));
+        format!("{:+.2}%{se}", 100.0 * gap)
+    }
 }
 
 /// Scores of every model on one set of matches.
@@ -117,27 +124,27 @@ impl Table {
         forecasts: &[(String, Vec<[f64; 3]>)],
         y: &[usize],
     ) -> Result<Self> {
-        let per_match = |p: &[[f64; 3]]| -> Vec<f64> {
-            p.iter().zip(y).map(|(p, &y)| match_rps(p, y)).collect()
-        };
+        // Every set is checked before any per-match score is taken.
+        let evaluations = forecasts
+            .iter()
+            .map(|(_, p)| Evaluation::new(p, y))
+            .collect::<Result<Vec<_>>>()?;
         let bookmaker = forecasts
             .iter()
-            .find(|(name, _)| name == BOOKMAKER)
-            .map(|(_, p)| per_match(p));
+            .position(|(name, _)| name == BOOKMAKER)
+            .map(|k| evaluations[k].match_rps_scores());
         let rows = forecasts
             .iter()
-            .map(|(name, p)| {
-                let rps_gap_se = bookmaker
+            .zip(&evaluations)
+            .map(|((name, _), e)| TableRow {
+                model: name.clone(),
+                scores: e.scores(),
+                rps_gap_se: bookmaker
                     .as_ref()
                     .filter(|_| name != BOOKMAKER)
-                    .map(|b| paired_standard_error(&per_match(p), b));
-                Ok(TableRow {
-                    model: name.clone(),
-                    scores: evaluate(p, y)?,
-                    rps_gap_se,
-                })
+                    .map(|b| paired_standard_error(&e.match_rps_scores(), b)),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(Self {
             title,
             league,
@@ -769,6 +776,10 @@ mod tests {
         let (gap, rel_se) = row.rps_gap(table.row(BOOKMAKER).unwrap().rps);
         assert!((gap - (0.515 / 0.38 - 1.0)).abs() < 1e-12);
         assert!((rel_se.unwrap() - se / (0.38 / 3.0)).abs() < 1e-12);
+        assert_eq!(
+            row.rps_gap_text(table.row(BOOKMAKER).unwrap().rps),
+            "+35.53% ± 54.27%"
+        );
         // Without a bookmaker row there is no gap to measure.
         let alone = Table::score("t".into(), None, &sets[..1], &y).unwrap();
         assert!(!alone.with_bookmaker && alone.rows[0].rps_gap_se.is_none());

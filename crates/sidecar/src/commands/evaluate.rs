@@ -166,9 +166,8 @@ fn print_table(t: &evaluate::Table, champion: &str) {
     println!("{} (n = {})", t.title, t.n);
     let bookie = t.row(evaluate::BOOKMAKER).map(|s| s.rps);
     for r in &t.rows {
-        let vs = bookie.map_or(String::new(), |b| match r.rps_gap(b) {
-            (gap, Some(se)) => format!(" ({:+.2}% ± {:.2}% vs bookmaker)", 100.0 * gap, 100.0 * se),
-            (gap, None) => format!(" ({:+.2}% vs bookmaker)", 100.0 * gap),
+        let vs = bookie.map_or(String::new(), |b| {
+            format!(" ({} vs bookmaker)", r.rps_gap_text(b))
         });
         let mark = if r.model == champion {
             "  ← champion"
