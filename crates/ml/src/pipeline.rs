@@ -127,24 +127,10 @@ pub struct PipelineConfig {
     pub as_of: DateTime<Utc>,
     /// First kick-off of the test split.
     pub split_date: DateTime<Utc>,
-    /// Rolling-form windows.
-    pub windows: Vec<usize>,
-    pub elo: EloParams,
-    pub pi: PiParams,
-    pub dixon_coles: DixonColesParams,
-    /// Leagues with an indicator column.
-    pub leagues: Vec<String>,
-    /// Shot-form windows (empty: no shot features).
-    #[serde(default)]
-    pub shot_windows: Vec<usize>,
-    /// Statistics strengths: shots on target, shots, corners (`None`: no
-    /// such block).
-    #[serde(default)]
-    pub stat_strength: Option<DixonColesParams>,
-    /// Matches behind closed doors get their own home advantage and an
-    /// indicator (see [`crate::features::crowds`]).
-    #[serde(default)]
-    pub closed_doors: bool,
+    /// What the features are built from (ratings, windows, blocks); its
+    /// fields sit at the top level of `pipeline.json` and of the run id.
+    #[serde(flatten)]
+    pub features: FeatureConfig,
     /// Temporal CV of the candidates (on the training split).
     pub cv: CvConfig,
     /// Compared by CV log-loss; the chosen one is trained and exported.
@@ -165,14 +151,16 @@ impl Default for PipelineConfig {
         Self {
             as_of: Utc.with_ymd_and_hms(2023, 4, 1, 0, 0, 0).unwrap(),
             split_date: Utc.with_ymd_and_hms(2021, 7, 1, 0, 0, 0).unwrap(),
-            windows: vec![5, 10, 20],
-            elo: tuned_elo(),
-            pi: tuned_pi(),
-            dixon_coles: tuned_dixon_coles(),
-            leagues: default_leagues(),
-            shot_windows: vec![10],
-            stat_strength: Some(tuned_stat_strength()),
-            closed_doors: true,
+            features: FeatureConfig {
+                windows: vec![5, 10, 20],
+                elo: tuned_elo(),
+                pi: tuned_pi(),
+                dixon_coles: tuned_dixon_coles(),
+                leagues: default_leagues(),
+                shot_windows: vec![10],
+                stat_strength: Some(tuned_stat_strength()),
+                closed_doors: true,
+            },
             cv: CvConfig::default(),
             candidates: default_candidates(),
             selection: SelectionRule::default(),
@@ -186,30 +174,6 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
-    pub fn feature_config(&self) -> FeatureConfig {
-        FeatureConfig {
-            windows: self.windows.clone(),
-            elo: self.elo,
-            pi: self.pi,
-            dixon_coles: self.dixon_coles,
-            leagues: self.leagues.clone(),
-            shot_windows: self.shot_windows.clone(),
-            stat_strength: self.stat_strength,
-            closed_doors: self.closed_doors,
-        }
-    }
-
-    fn set_feature_config(&mut self, f: &FeatureConfig) {
-        self.windows = f.windows.clone();
-        self.elo = f.elo;
-        self.pi = f.pi;
-        self.dixon_coles = f.dixon_coles;
-        self.leagues = f.leagues.clone();
-        self.shot_windows = f.shot_windows.clone();
-        self.stat_strength = f.stat_strength;
-        self.closed_doors = f.closed_doors;
-    }
-
     /// The parameters that shape the model, as hashed into the run id.
     fn fingerprint(&self) -> String {
         let mut c = self.clone();
@@ -344,7 +308,7 @@ pub fn run(
             matches,
             config.split_date,
             config.cv.burn_in_days,
-            &config.feature_config(),
+            &config.features,
             &mut trials,
             &mut |line| {
                 progress(&ProgressEvent {
@@ -355,7 +319,7 @@ pub fn run(
                 })
             },
         );
-        config.set_feature_config(&tuned);
+        config.features = tuned;
         done(
             Stage::Tune,
             t,
@@ -366,7 +330,7 @@ pub fn run(
     }
 
     let t = Instant::now();
-    let features = build_features(matches, stats, config.as_of, &config.feature_config())?;
+    let features = build_features(matches, stats, config.as_of, &config.features)?;
     done(
         Stage::Features,
         t,
@@ -696,12 +660,12 @@ fn build_card(
         missing_values: config.onnx.missing_values,
         class_labels: CLASS_LABELS.iter().map(|s| s.to_string()).collect(),
         params: CardParams {
-            windows: config.windows.clone(),
-            shot_windows: config.shot_windows.clone(),
-            stat_strength: config.stat_strength,
-            elo: config.elo,
-            pi: config.pi,
-            dixon_coles: config.dixon_coles,
+            windows: config.features.windows.clone(),
+            shot_windows: config.features.shot_windows.clone(),
+            stat_strength: config.features.stat_strength,
+            elo: config.features.elo,
+            pi: config.features.pi,
+            dixon_coles: config.features.dixon_coles,
             model: model.spec.params,
             temperature: model.temperature,
             implied_method: config.implied_method,

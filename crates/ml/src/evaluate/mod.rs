@@ -62,7 +62,7 @@ impl Default for EvaluateConfig {
         let p = PipelineConfig::default();
         Self {
             test_seasons: 2,
-            features: p.feature_config(),
+            features: p.features,
             cv: p.cv,
             candidates: default_candidates(),
             selection: p.selection,

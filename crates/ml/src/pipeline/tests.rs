@@ -120,7 +120,10 @@ fn same_inputs_same_outputs() {
     assert_eq!(a.onnx_bytes, b.onnx_bytes);
     assert_eq!(a.card, b.card);
     let other = PipelineConfig {
-        windows: vec![3, 5],
+        features: FeatureConfig {
+            windows: vec![3, 5],
+            ..config.features.clone()
+        },
         ..config
     };
     let c = run_quietly(&data, &other);
@@ -220,4 +223,35 @@ fn empty_training_split_is_an_error() {
         ),
         Err(MlError::EmptyTrainingSet(_))
     ));
+}
+
+/// `pipeline.json` and the run id's fingerprint keep the feature settings at
+/// the top level, as they were before `FeatureConfig` was embedded, so
+/// earlier work directories load and earlier run ids stay the same.
+#[test]
+fn feature_settings_serialise_at_the_top_level() {
+    let config = PipelineConfig::default();
+    let text = serde_json::to_string(&config).unwrap();
+    let top: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert!(!top.contains_key("features"));
+    let order = [
+        "as_of",
+        "split_date",
+        "windows",
+        "elo",
+        "pi",
+        "dixon_coles",
+        "leagues",
+        "shot_windows",
+        "stat_strength",
+        "closed_doors",
+        "cv",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|key| text.find(&format!("\"{key}\":")).expect(key))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let back: PipelineConfig = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, config);
 }

@@ -123,12 +123,8 @@ pub fn features(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     let store = open_store(data_dir)?;
     let (matches, stats) = (store.matches()?, store.match_stats()?);
     let spinner = progress::spinner("features");
-    let table = matchday_ml::features::build_features(
-        &matches,
-        &stats,
-        config.as_of,
-        &config.feature_config(),
-    )?;
+    let table =
+        matchday_ml::features::build_features(&matches, &stats, config.as_of, &config.features)?;
     let summaries: Vec<MatchSummary> = matches
         .iter()
         .filter_map(|m| summary(m, config.as_of))
