@@ -80,3 +80,26 @@ def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not row.is_future:
             last[row.homeTeamName], last[row.awayTeamName] = row.HR, row.AR
     return out[:, 0], out[:, 1]
+
+
+def previous_season_top(d: pd.DataFrame, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per side: whether the team finished in its league's top `places` last
+    season (points, then goal difference), a proxy for playing in Europe
+    this season and the midweek matches that come with it. 0 for a team
+    that was not in the league last season."""
+    table = pd.concat([
+        d[~d.is_future].assign(team=d.homeTeamName, gf=d.home_score, ga=d.away_score),
+        d[~d.is_future].assign(team=d.awayTeamName, gf=d.away_score, ga=d.home_score),
+    ])
+    table["points"] = np.select([table.gf > table.ga, table.gf == table.ga], [3, 1], 0)
+    table["gd"] = table.gf - table.ga
+    standings = table.groupby(["league", "season", "team"])[["points", "gd"]].sum().reset_index()
+    standings = standings.sort_values(["league", "season", "points", "gd"], ascending=[True, True, False, False])
+    standings["rank"] = standings.groupby(["league", "season"]).cumcount() + 1
+    seasons = sorted(d.season.unique())
+    following = dict(zip(seasons, seasons[1:]))
+    top = {(row.league, following.get(row.season), row.team)
+           for row in standings.itertuples() if row.rank <= places}
+    home = np.array([(l, s, t) in top for l, s, t in zip(d.league, d.season, d.homeTeamName)], float)
+    away = np.array([(l, s, t) in top for l, s, t in zip(d.league, d.season, d.awayTeamName)], float)
+    return home, away
