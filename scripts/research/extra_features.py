@@ -82,11 +82,13 @@ def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return out[:, 0], out[:, 1]
 
 
-def previous_season_top(d: pd.DataFrame, places: int) -> tuple[np.ndarray, np.ndarray]:
+def previous_season_top(d: pd.DataFrame, places: int,
+                        places_by_league: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per side: whether the team finished in its league's top `places` last
-    season (points, then goal difference), a proxy for playing in Europe
-    this season and the midweek matches that come with it. 0 for a team
-    that was not in the league last season."""
+    season (points, then goal difference; `places_by_league` overrides it per
+    league), a proxy for playing in Europe this season and the midweek
+    matches that come with it. 0 for a team that was not in the league last
+    season."""
     table = pd.concat([
         d[~d.is_future].assign(team=d.homeTeamName, gf=d.home_score, ga=d.away_score),
         d[~d.is_future].assign(team=d.awayTeamName, gf=d.away_score, ga=d.home_score),
@@ -99,7 +101,8 @@ def previous_season_top(d: pd.DataFrame, places: int) -> tuple[np.ndarray, np.nd
     seasons = sorted(d.season.unique())
     following = dict(zip(seasons, seasons[1:]))
     top = {(row.league, following.get(row.season), row.team)
-           for row in standings.itertuples() if row.rank <= places}
+           for row in standings.itertuples()
+           if row.rank <= (places_by_league or {}).get(row.league, places)}
     home = np.array([(l, s, t) in top for l, s, t in zip(d.league, d.season, d.homeTeamName)], float)
     away = np.array([(l, s, t) in top for l, s, t in zip(d.league, d.season, d.awayTeamName)], float)
     return home, away
