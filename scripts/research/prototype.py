@@ -58,7 +58,9 @@ def folds(d: pd.DataFrame, split: str = FOLD_SETS["cv"], n: int = 4):
         yield season, train.values, valid.values
 
 
-def fit_predict(d, cols, train, valid, l2=L2, balance=BALANCE):
+def design(d, cols, train, balance=BALANCE):
+    """The champion's inputs: NaN filled with the training mean, the sizes
+    appended, standardised on the training rows."""
     x = d[cols].to_numpy(float)
     fill = np.nanmean(x[train], axis=0)
     x = np.where(np.isnan(x), fill, x)
@@ -66,7 +68,11 @@ def fit_predict(d, cols, train, valid, l2=L2, balance=BALANCE):
         x = np.hstack([x, np.abs(x[:, [cols.index(c) for c in balance]])])
     mean, std = x[train].mean(0), x[train].std(0)
     std[std == 0] = 1
-    x = (x - mean) / std
+    return (x - mean) / std
+
+
+def fit_predict(d, cols, train, valid, l2=L2, balance=BALANCE):
+    x = design(d, cols, train, balance)
     model = LogisticRegression(C=1 / (l2 * len(train)), max_iter=2000, tol=1e-8)
     model.fit(x[train], d.y.values[train])
     return model.predict_proba(x[valid])
@@ -84,10 +90,11 @@ def rps(p, y):
 class Scores:
     """Per-match out-of-fold scores of one column set."""
 
-    def __init__(self, d, cols, split=FOLD_SETS["cv"], **fit):
+    def __init__(self, d, cols, split=FOLD_SETS["cv"], predict=None, **fit):
+        """`predict(train, valid)` replaces the logit when given."""
         idx, ll, rp = [], [], []
         for _, train, valid in folds(d, split):
-            p = fit_predict(d, cols, train, valid, **fit)
+            p = predict(train, valid) if predict else fit_predict(d, cols, train, valid, **fit)
             y = d.y.values[valid]
             idx.append(valid), ll.append(log_loss(p, y)), rp.append(rps(p, y))
         self.index = np.concatenate(idx)
