@@ -9,7 +9,7 @@
 //! "unknown" only teach the model to trust the fill values.
 
 use chrono::Duration;
-use matchday_core::domain::Match;
+use matchday_core::domain::{Match, Score};
 use serde::{Deserialize, Serialize};
 
 use crate::calibration;
@@ -173,11 +173,12 @@ impl CvResult {
 pub type FoldForecasts = Vec<Vec<[f64; 3]>>;
 
 /// Cross-validate `spec`: fit on each fold's training rows, score on its
-/// validation season. `labels[i]` is the class of match `i` (finished).
+/// validation season. `labels[i]` is the final score of match `i` (`None`:
+/// not finished).
 pub fn cross_validate(
     spec: &ModelSpec,
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
     progress: &mut dyn FnMut(usize),
 ) -> Result<CvResult> {
@@ -194,7 +195,7 @@ pub fn cross_validate(
 pub fn cross_validate_candidates(
     specs: &[ModelSpec],
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<(ModelSpec, CvResult)>> {
@@ -248,7 +249,7 @@ fn pool_folds(linear: &FoldForecasts, trees: &FoldForecasts, weight: f64) -> Fol
 fn fold_forecasts(
     spec: &ModelSpec,
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
     progress: &mut dyn FnMut(usize),
 ) -> Result<FoldForecasts> {
@@ -256,7 +257,7 @@ fn fold_forecasts(
         .iter()
         .enumerate()
         .map(|(k, fold)| {
-            let model = spec.fit(table, &fold.train, &label_of(labels, &fold.train))?;
+            let model = spec.fit(table, &fold.train, &scores_of(labels, &fold.train))?;
             let probs = model.predict(table, &fold.valid)?;
             progress(k + 1);
             Ok(probs)
@@ -264,10 +265,14 @@ fn fold_forecasts(
         .collect()
 }
 
-fn label_of(labels: &[Option<usize>], idx: &[usize]) -> Vec<usize> {
+fn scores_of(labels: &[Option<Score>], idx: &[usize]) -> Vec<Score> {
     idx.iter()
         .map(|&i| labels[i].expect("folds hold finished matches"))
         .collect()
+}
+
+fn classes_of(labels: &[Option<Score>], idx: &[usize]) -> Vec<usize> {
+    scores_of(labels, idx).iter().map(|s| s.class()).collect()
 }
 
 /// Score out-of-fold forecasts fold by fold, with the calibration check: a
@@ -275,14 +280,14 @@ fn label_of(labels: &[Option<usize>], idx: &[usize]) -> Vec<usize> {
 fn score_forecasts(
     name: &str,
     forecasts: &FoldForecasts,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
 ) -> Result<CvResult> {
     let mut out = Vec::with_capacity(folds.len());
     let mut previous: Option<(&[[f64; 3]], Vec<usize>)> = None;
     let mut match_log_losses = Vec::new();
     for (fold, probs) in folds.iter().zip(forecasts) {
-        let y = label_of(labels, &fold.valid);
+        let y = classes_of(labels, &fold.valid);
         let evaluation = Evaluation::new(probs, &y)?;
         let scores = evaluation.scores();
         match_log_losses.extend(evaluation.match_log_losses());
@@ -398,11 +403,7 @@ mod tests {
             &FeatureConfig::default(),
         )
         .unwrap();
-        let labels: Vec<Option<usize>> = data
-            .matches
-            .iter()
-            .map(|m| m.score.map(|s| s.class()))
-            .collect();
+        let labels: Vec<Option<Score>> = data.matches.iter().map(|m| m.score).collect();
         let all: Vec<usize> = (0..data.matches.len()).collect();
         let config = CvConfig {
             folds: 2,

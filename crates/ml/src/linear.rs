@@ -148,20 +148,29 @@ impl MultinomialLogit {
 
     /// The softmax's inputs for one row; NaN = missing.
     pub fn logits(&self, row: &[f64]) -> Result<[f64; 3]> {
+        let z = self.standardized(row)?;
+        let mut logits = self.intercepts;
+        for (&z, w) in z[1..].iter().zip(&self.weights) {
+            for c in 0..3 {
+                logits[c] += z * w[c];
+            }
+        }
+        Ok(logits)
+    }
+
+    /// One row as the model sees it: a leading 1, then each input
+    /// standardised (NaN = missing = 0), as the solver's design rows are.
+    pub fn standardized(&self, row: &[f64]) -> Result<Vec<f64>> {
         if row.len() != self.n_features() {
             return Err(MlError::FeatureCount {
                 model: self.n_features(),
                 given: row.len(),
             });
         }
-        let mut logits = self.intercepts;
-        for (f, (&v, w)) in row.iter().zip(&self.weights).enumerate() {
-            let z = self.standardizer.z(f, v);
-            for c in 0..3 {
-                logits[c] += z * w[c];
-            }
-        }
-        Ok(logits)
+        let s = &self.standardizer;
+        Ok(std::iter::once(1.0)
+            .chain(row.iter().enumerate().map(|(f, &v)| s.z(f, v)))
+            .collect())
     }
 
     pub fn predict_many<R: AsRef<[f64]>>(&self, rows: &[R]) -> Result<Vec<[f64; 3]>> {
@@ -231,13 +240,13 @@ fn validate(rows: &[&[f64]], labels: &[usize], params: &LogitParams) -> Result<u
 }
 
 /// Standardised rows with a leading 1, flattened: `n × width`.
-struct Design {
+pub(crate) struct Design {
     z: Vec<f64>,
-    width: usize,
+    pub(crate) width: usize,
 }
 
 impl Design {
-    fn new(rows: &[&[f64]], s: &Standardizer) -> Self {
+    pub(crate) fn new(rows: &[&[f64]], s: &Standardizer) -> Self {
         let width = s.fill_values.len() + 1;
         let mut z = Vec::with_capacity(rows.len() * width);
         for r in rows {
@@ -247,7 +256,7 @@ impl Design {
         Self { z, width }
     }
 
-    fn rows(&self) -> impl Iterator<Item = &[f64]> {
+    pub(crate) fn rows(&self) -> impl Iterator<Item = &[f64]> {
         self.z.chunks_exact(self.width)
     }
 
@@ -257,7 +266,7 @@ impl Design {
         softmax([0.0, dot(&theta[..self.width]), dot(&theta[self.width..])])
     }
 
-    fn n(&self) -> usize {
+    pub(crate) fn n(&self) -> usize {
         self.z.len() / self.width
     }
 
@@ -390,7 +399,11 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
 /// No step can lower the objective any more at f64 precision: the fit is
 /// accepted if the gradient is as small as that rounding explains
 /// (`√tol`), and refused otherwise (a stall far from the optimum).
-fn at_rounding_floor(theta: Vec<f64>, info: FitInfo, tol: f64) -> Result<(Vec<f64>, FitInfo)> {
+pub(crate) fn at_rounding_floor(
+    theta: Vec<f64>,
+    info: FitInfo,
+    tol: f64,
+) -> Result<(Vec<f64>, FitInfo)> {
     if info.max_abs_gradient < tol.sqrt() {
         Ok((theta, info))
     } else {

@@ -8,7 +8,7 @@ mod report;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use matchday_core::domain::{Match, OddsQuote};
+use matchday_core::domain::{Match, OddsQuote, Score};
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::{self, ImpliedMethod};
@@ -281,9 +281,9 @@ pub fn run(
 
     let t = Instant::now();
     let split = temporal_split(matches, config.split_date, config.as_of)?;
-    let labels: Vec<Option<usize>> = matches
+    let labels: Vec<Option<Score>> = matches
         .iter()
-        .map(|m| visible_score(m, config.as_of).map(|s| s.class()))
+        .map(|m| visible_score(m, config.as_of))
         .collect();
     done(
         Stage::Split,
@@ -417,11 +417,12 @@ pub fn run(
     if train_idx.is_empty() {
         return Err(MlError::EmptyTrainingSet(config.split_date.to_rfc3339()));
     }
-    let train_labels: Vec<usize> = train_idx
+    let train_scores: Vec<Score> = train_idx
         .iter()
         .map(|&i| labels[i].expect("finished"))
         .collect();
-    let mut model = spec.fit(&features, &train_idx, &train_labels)?;
+    let train_labels: Vec<usize> = train_scores.iter().map(|s| s.class()).collect();
+    let mut model = spec.fit(&features, &train_idx, &train_scores)?;
     model.temperature = cv.temperature();
     let detail = match &model.model {
         Trained::Logit(m) => format!(
@@ -445,6 +446,14 @@ pub fn run(
             train_idx.len(),
             m.logit.fit_info.iterations,
             m.gbdt.trees.len(),
+            model.temperature
+        ),
+        Trained::Goals(m) => format!(
+            "{} on {} matches: logit ({} Newton iterations) + goals (rho {:.3}), T {:.3}",
+            spec.name,
+            train_idx.len(),
+            m.logit.fit_info.iterations,
+            m.rho,
             model.temperature
         ),
     };
@@ -478,7 +487,7 @@ pub fn run(
     let test_labels: Vec<usize> = split
         .test
         .iter()
-        .map(|&i| labels[i].expect("finished"))
+        .map(|&i| labels[i].expect("finished").class())
         .collect();
     let evaluation = evaluate_test(
         matches,
@@ -690,6 +699,7 @@ fn build_card(
         fit: match &model.model {
             Trained::Logit(m) => Some(m.fit_info),
             Trained::Blend(m) => Some(m.logit.fit_info),
+            Trained::Goals(m) => Some(m.logit.fit_info),
             Trained::Gbdt(_) => None,
         },
         selection: Some(selection),

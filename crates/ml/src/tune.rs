@@ -13,7 +13,7 @@
 //!    fold, checked on the next).
 
 use chrono::{DateTime, Duration, Utc};
-use matchday_core::domain::Match;
+use matchday_core::domain::{Match, Score};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -307,18 +307,20 @@ fn draw(rng: &mut SplitMix64, family: &ModelParams, seed: u64) -> ModelParams {
             seed,
         }),
         // Not searched (see `tune_candidates`).
-        ModelParams::Blend(_) => *family,
+        ModelParams::Blend(_) | ModelParams::Goals(_) => *family,
     }
 }
 
 /// Stage 2 for every candidate: [`tune_model`] for each family, then each
 /// blend takes the tuned settings of the logit and the trees on its feature
-/// set (a blend has no parameter of its own to search: its weight is fixed).
+/// set, and each goals pool the logit's (neither has a parameter of its own
+/// to search: their weights are fixed, and the goal regressions share the
+/// logit's penalty).
 /// `progress` gets each line and (candidate, candidates).
 pub fn tune_candidates(
     candidates: &[ModelSpec],
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
     config: &TuneConfig,
     trials: &mut Vec<Trial>,
@@ -328,7 +330,7 @@ pub fn tune_candidates(
     let mut tuned = Vec::with_capacity(n);
     for (k, spec) in candidates.iter().enumerate() {
         tuned.push(match spec.params {
-            ModelParams::Blend(_) => spec.clone(),
+            ModelParams::Blend(_) | ModelParams::Goals(_) => spec.clone(),
             _ => tune_model(spec, table, labels, folds, config, trials, &mut |line| {
                 progress(line, (k, n))
             })?,
@@ -336,13 +338,13 @@ pub fn tune_candidates(
     }
     let parts = tuned.clone();
     for spec in &mut tuned {
-        if let ModelParams::Blend(blend) = &mut spec.params {
-            for part in parts.iter().filter(|p| p.features == spec.features) {
-                match part.params {
-                    ModelParams::Logit(p) => blend.logit = p,
-                    ModelParams::Gbdt(p) => blend.gbdt = p,
-                    ModelParams::Blend(_) => {}
-                }
+        let features = spec.features.clone();
+        for part in parts.iter().filter(|p| p.features == features) {
+            match (&mut spec.params, part.params) {
+                (ModelParams::Blend(blend), ModelParams::Logit(p)) => blend.logit = p,
+                (ModelParams::Blend(blend), ModelParams::Gbdt(p)) => blend.gbdt = p,
+                (ModelParams::Goals(goals), ModelParams::Logit(p)) => goals.logit = p,
+                _ => {}
             }
         }
     }
@@ -354,7 +356,7 @@ pub fn tune_candidates(
 pub fn tune_model(
     spec: &ModelSpec,
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     folds: &[Fold],
     config: &TuneConfig,
     trials: &mut Vec<Trial>,

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use matchday_core::domain::{Match, OddsQuote};
+use matchday_core::domain::{Match, OddsQuote, Score};
 
 use super::{BOOKMAKER, Table};
 use crate::Result;
@@ -65,7 +65,7 @@ pub fn run(
     odds: &[OddsQuote],
     method: ImpliedMethod,
     table: &FeatureTable,
-    labels: &[Option<usize>],
+    labels: &[Option<Score>],
     training: &Training<'_>,
     splits: &[SeasonSplit],
     cmp: &Comparison<'_>,
@@ -99,11 +99,11 @@ pub fn run(
             forecasts.extend(vec![[f64::NAN; 3]; split.test.len()]);
             continue;
         }
-        let y: Vec<usize> = train
+        let scores: Vec<Score> = train
             .iter()
             .map(|&i| labels[i].expect("training rows are finished"))
             .collect();
-        let fitted = spec.fit(&table, &train, &y)?;
+        let fitted = spec.fit(&table, &train, &scores)?;
         forecasts.extend(fitted.predict(&table, &split.test)?);
     }
 
@@ -121,7 +121,11 @@ pub fn run(
     }
     let y: Vec<usize> = keep
         .iter()
-        .map(|&k| labels[cmp.evaluated[k]].expect("evaluated rows are finished"))
+        .map(|&k| {
+            labels[cmp.evaluated[k]]
+                .expect("evaluated rows are finished")
+                .class()
+        })
         .collect();
     let set = |name: &str, p: &dyn Fn(usize) -> [f64; 3]| {
         (name.to_string(), keep.iter().map(|&k| p(k)).collect())

@@ -37,7 +37,7 @@ use crate::linalg::cholesky_solve;
 
 /// Scores above this are folded into the probabilities' normalisation; the
 /// Poisson mass beyond 10 goals is negligible at football rates.
-const MAX_GOALS: usize = 10;
+pub(crate) const MAX_GOALS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DixonColesParams {

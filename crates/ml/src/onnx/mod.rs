@@ -1,7 +1,8 @@
 //! ONNX export of a fitted [`MultinomialLogit`], of a gradient-boosted tree
 //! ensemble ([`crate::models::gbdt::GbdtModel`], walked level by level: see
-//! the `trees` module and [`export_gbdt`]) and of their blend
-//! ([`export_blend`]). Plain opset-13 operators only, IR version 7.
+//! the `trees` module and [`export_gbdt`]), of their blend
+//! ([`export_blend`]) and of the logit pooled with a score model
+//! ([`export_goals`]). Plain opset-13 operators only, IR version 7.
 //!
 //! Logit graph:
 //! `features [N, F] → IsNaN/Where (fill) → MatMul W [F, 3] → Add b [3]
@@ -35,6 +36,7 @@ use crate::calibration::scale_logit;
 use crate::linear::{MultinomialLogit, RawLinear};
 use crate::models::balance::Balance;
 use crate::models::blend::BlendModel;
+use crate::models::goals::{GRID_SIDE, GoalsModel};
 use crate::{MlError, Result};
 use proto::*;
 
@@ -126,6 +128,110 @@ pub fn export_blend(
             model.gbdt.trees.len()
         ),
         "Matchday 1X2 logit + trees",
+        metadata,
+    ))
+}
+
+/// Serialise the logit pooled with the score model
+/// ([`crate::models::goals`]). The score model's part, per row:
+/// - `(log λ, log ν, 0) = x · W + b` (the two regressions, one MatMul) and
+///   its `Exp`, `(λ, ν, 1)`;
+/// - the log of each of the 121 cells' Poisson mass, `x log λ − λ − ln x! +
+///   y log ν − ν − ln y!`, as two MatMuls of those by constants, then `Exp`;
+/// - Dixon-Coles' `τ` per cell, linear in `(λ, ν, 1)` and `λν`, through
+///   `Relu` (as the trainer clamps it at 0);
+/// - the cells summed into home / draw / away by a MatMul, then `Log`.
+///
+/// Those three logs enter the pool unnormalised: the grid's total is one
+/// constant per row, which the softmax removes, as it removes the logit's
+/// own normaliser. Pool weights and temperature are folded into the logit's
+/// weights and one `Mul`.
+pub fn export_goals(
+    model: &GoalsModel,
+    temperature: f64,
+    inputs: &GraphInputs,
+    options: &OnnxOptions,
+    metadata: &[(String, String)],
+) -> Result<Vec<u8>> {
+    let w = model.logit_weight;
+    let (mut g, columns) = Graph::start(&model.logit.standardizer.fill_values, inputs, options)?;
+    let linear = scale_logit(&model.logit, temperature / w).to_raw();
+    let linear = g.linear_logits(&linear, &columns, "logit_");
+    let log_rates = g.linear_logits(&model.raw_log_rates(), &columns, "goals_log_rates_");
+    g.op("Exp", &[&log_rates], "goals_rates", vec![]);
+
+    let cells = GRID_SIDE * GRID_SIDE;
+    let cell_goals = |i: usize| ((i / GRID_SIDE) as f64, (i % GRID_SIDE) as f64);
+    let ln_factorial = |k: f64| (1..=k as usize).map(|j| (j as f64).ln()).sum::<f64>();
+    // Rows multiply (log λ, log ν, 0) and (λ, ν, 1), in that order.
+    let mut goal_counts = vec![0.0; 3 * cells];
+    let mut rate_terms = vec![0.0; 3 * cells];
+    for i in 0..cells {
+        let (x, y) = cell_goals(i);
+        goal_counts[i] = x;
+        goal_counts[cells + i] = y;
+        rate_terms[i] = -1.0;
+        rate_terms[cells + i] = -1.0;
+        rate_terms[2 * cells + i] = -ln_factorial(x) - ln_factorial(y);
+    }
+    let counts = g.const_mat_mul(&log_rates, 3, cells, &goal_counts, "grid_goal_counts");
+    let terms = g.const_mat_mul("goals_rates", 3, cells, &rate_terms, "grid_rate_terms");
+    g.op("Add", &[&counts, &terms], "grid_log_mass", vec![]);
+    g.op("Exp", &["grid_log_mass"], "grid_mass", vec![]);
+
+    // τ = 1 − λνρ at 0–0, 1 + λρ at 0–1, 1 + νρ at 1–0, 1 − ρ at 1–1, else 1.
+    let rho = model.rho;
+    let (at_0_1, at_1_0, at_1_1) = (1, GRID_SIDE, GRID_SIDE + 1);
+    let mut tau_rates = vec![0.0; 3 * cells];
+    tau_rates[at_0_1] = rho;
+    tau_rates[cells + at_1_0] = rho;
+    tau_rates[2 * cells..].fill(1.0);
+    tau_rates[2 * cells + at_1_1] = 1.0 - rho;
+    let mut tau_product = vec![0.0; cells];
+    tau_product[0] = -rho;
+    let sum_of_logs = g.const_mat_mul(&log_rates, 3, 1, &[1.0, 1.0, 0.0], "goals_log_product");
+    g.op("Exp", &[&sum_of_logs], "goals_rate_product", vec![]);
+    let from_rates = g.const_mat_mul("goals_rates", 3, cells, &tau_rates, "tau_rate_terms");
+    let from_product = g.const_mat_mul(
+        "goals_rate_product",
+        1,
+        cells,
+        &tau_product,
+        "tau_product_terms",
+    );
+    g.op("Add", &[&from_rates, &from_product], "tau_linear", vec![]);
+    g.op("Relu", &["tau_linear"], "tau", vec![]);
+    g.op("Mul", &["grid_mass", "tau"], "grid_joint", vec![]);
+
+    let mut outcome_of_cell = vec![0.0; cells * 3];
+    for i in 0..cells {
+        let (x, y) = cell_goals(i);
+        let class = match x.total_cmp(&y) {
+            std::cmp::Ordering::Greater => 0,
+            std::cmp::Ordering::Equal => 1,
+            std::cmp::Ordering::Less => 2,
+        };
+        outcome_of_cell[i * 3 + class] = 1.0;
+    }
+    let outcome = g.const_mat_mul("grid_joint", cells, 3, &outcome_of_cell, "grid_outcomes");
+    g.op("Log", &[&outcome], "goals_log_outcome", vec![]);
+    g.constant(float_tensor(
+        "goals_pool_weight",
+        vec![1],
+        vec![((1.0 - w) / temperature) as f32],
+    ));
+    g.op(
+        "Mul",
+        &["goals_log_outcome", "goals_pool_weight"],
+        "goals_logits",
+        vec![],
+    );
+    g.op("Add", &[&linear, "goals_logits"], "logits", vec![]);
+    Ok(g.finish(
+        "logits",
+        "matchday_1x2_logit_goals",
+        &format!("Logit ({w}) and a Poisson score model (rho {rho:.4}) pooled in log space"),
+        "Matchday 1X2 logit + goals",
         metadata,
     ))
 }
@@ -285,13 +391,27 @@ impl Graph {
     /// `x · rows` (`rows`: `[width of x, 3]`, stored as `weights`); returns
     /// the product's name.
     fn mat_mul(&mut self, x: &str, rows: &[[f64; 3]], weights: &str) -> String {
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        self.const_mat_mul(x, rows.len(), 3, &flat, weights)
+    }
+
+    /// `x · M` for a constant `M` (`rows × cols`, row-major, stored as
+    /// `name`); returns the product's name.
+    fn const_mat_mul(
+        &mut self,
+        x: &str,
+        rows: usize,
+        cols: usize,
+        m: &[f64],
+        name: &str,
+    ) -> String {
         self.constant(float_tensor(
-            weights,
-            vec![rows.len() as i64, 3],
-            rows.iter().flatten().map(|&w| w as f32).collect(),
+            name,
+            vec![rows as i64, cols as i64],
+            m.iter().map(|&v| v as f32).collect(),
         ));
-        let product = format!("{x}_times_{weights}");
-        self.op("MatMul", &[x, weights], &product, vec![]);
+        let product = format!("{x}_times_{name}");
+        self.op("MatMul", &[x, name], &product, vec![]);
         product
     }
 

@@ -6,8 +6,10 @@ use crate::linear::{LogitParams, MultinomialLogit};
 use crate::metrics::Evaluation;
 use crate::models::blend::BlendParams;
 use crate::models::gbdt::{GbdtModel, GbdtParams};
+use crate::models::goals::{GoalsModel, GoalsParams};
 use crate::models::{FeatureSet, Fitted, ModelSpec, filled};
 use crate::synthetic::SplitMix64;
+use matchday_core::domain::Score;
 
 /// A small fitted model on features with very different scales and some NaN,
 /// so folding the standardisation and the fill step both matter.
@@ -221,6 +223,63 @@ fn tract_runs_the_blend_like_the_trainer() {
     }
 }
 
+/// A final score of class `class` (0 home win, 1 draw, 2 away win), varied
+/// with `i` so the goal regressions see more than one score per class.
+fn score_of(class: usize, i: usize) -> Score {
+    let k = (i % 3) as u8;
+    match class {
+        0 => Score {
+            home: 1 + k,
+            away: k / 2,
+        },
+        1 => Score { home: k, away: k },
+        _ => Score {
+            home: k / 2,
+            away: 1 + k,
+        },
+    }
+}
+
+#[test]
+fn tract_runs_the_goals_pool_like_the_trainer() {
+    let (rows, labels) = tree_data();
+    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+    let scores: Vec<Score> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| score_of(y, i))
+        .collect();
+    let params = GoalsParams {
+        logit: LogitParams::default(),
+        logit_weight: 0.4,
+    };
+    let model = GoalsModel::fit(&refs, &scores, &params).unwrap();
+    assert!(model.rho != 0.0);
+    for temperature in [1.0, 1.3] {
+        let bytes = export_goals(
+            &model,
+            temperature,
+            &GraphInputs::plain(&names(4)),
+            &OnnxOptions::default(),
+            &[],
+        )
+        .unwrap();
+        let got = run_tract(&bytes, &rows[..700]);
+        for (row, p) in rows.iter().zip(&got) {
+            let want = crate::calibration::apply_temperature(
+                model.predict_proba(row).unwrap(),
+                temperature,
+            );
+            for c in 0..3 {
+                assert!(
+                    (f64::from(p[c]) - want[c]).abs() < 1e-5,
+                    "{p:?} vs {want:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn tract_runs_the_tree_ensemble_like_the_trainer() {
     let (model, rows) = fitted_gbdt();
@@ -377,17 +436,24 @@ fn tract_appends_the_sizes_like_the_trainer() {
         gbdt,
         logit_weight: 0.4,
     };
+    let goals = GoalsParams {
+        logit,
+        logit_weight: 0.4,
+    };
     let specs = [
         ModelSpec::logit("logit", FeatureSet::Full, logit),
         ModelSpec::gbdt("gbdt", FeatureSet::Full, gbdt),
         ModelSpec::blend("blend", FeatureSet::Full, blend),
+        ModelSpec::goals("goals", FeatureSet::Full, goals),
     ];
+    let scores: Vec<Score> = labels[..2_000]
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| score_of(y, i))
+        .collect();
     for spec in specs {
-        let plain = spec.fit(&table, &train, &labels[..2_000]).unwrap();
-        let fitted = spec
-            .with_balance()
-            .fit(&table, &train, &labels[..2_000])
-            .unwrap();
+        let plain = spec.fit(&table, &train, &scores).unwrap();
+        let fitted = spec.with_balance().fit(&table, &train, &scores).unwrap();
         let balance = fitted.balance.as_ref().unwrap();
         assert_eq!(
             balance.names(&fitted.feature_names),
