@@ -8,6 +8,7 @@
 //! extra node. Isotonic regression would need a per-class lookup table in
 //! the graph and three separate fits that no longer sum to one.
 
+use crate::linalg::golden_section_min;
 use crate::linear::MultinomialLogit;
 use crate::metrics::LOG_LOSS_EPS;
 
@@ -47,30 +48,7 @@ pub fn fit_temperature(probs: &[[f64; 3]], labels: &[usize]) -> f64 {
     if probs.is_empty() {
         return 1.0;
     }
-    let phi = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut a, mut b) = (T_MIN, T_MAX);
-    let mut c = b - phi * (b - a);
-    let mut d = a + phi * (b - a);
-    let (mut fc, mut fd) = (
-        mean_log_loss(probs, labels, c),
-        mean_log_loss(probs, labels, d),
-    );
-    for _ in 0..60 {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - phi * (b - a);
-            fc = mean_log_loss(probs, labels, c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + phi * (b - a);
-            fd = mean_log_loss(probs, labels, d);
-        }
-    }
-    (a + b) / 2.0
+    golden_section_min(|t| mean_log_loss(probs, labels, t), T_MIN, T_MAX, 60)
 }
 
 /// The logit with every logit divided by `t` (weights and intercepts).

@@ -1,5 +1,7 @@
-//! The one dense solver the Newton steps need (logistic regression,
-//! Dixon-Coles): `a x = b` for a small symmetric positive definite `a`.
+//! The two numerical routines the fits share: the one dense solver the
+//! Newton steps need (logistic and Poisson regression, Dixon-Coles), `a x =
+//! b` for a small symmetric positive definite `a`, and a one-dimensional
+//! minimiser (temperature, Dixon-Coles' `ρ` of the goals pool).
 
 /// Where the Cholesky factorisation broke down: the pivot index and its
 /// value (not positive, or not finite).
@@ -45,6 +47,38 @@ pub fn cholesky_solve(a: &mut [f64], n: usize, b: &[f64]) -> Result<Vec<f64>, No
         y[i] /= a[i * n + i];
     }
     Ok(y)
+}
+
+/// The minimum of a function single-peaked (unimodal) on `[lo, hi]`, by
+/// golden-section search: `iterations` steps shrink the bracket by 0.618
+/// each, with one evaluation per step.
+pub fn golden_section_min(
+    mut f: impl FnMut(f64) -> f64,
+    lo: f64,
+    hi: f64,
+    iterations: usize,
+) -> f64 {
+    let phi = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (lo, hi);
+    let mut c = b - phi * (b - a);
+    let mut d = a + phi * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..iterations {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - phi * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + phi * (b - a);
+            fd = f(d);
+        }
+    }
+    (a + b) / 2.0
 }
 
 #[cfg(test)]

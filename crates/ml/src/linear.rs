@@ -71,6 +71,30 @@ impl Standardizer {
         }
     }
 
+    /// A linear map of standardised inputs (`weights[f][c]`, `intercepts`)
+    /// as the same map of raw, filled inputs: each weight divided by its
+    /// column's scale, each mean times that taken from the intercept.
+    pub fn fold(&self, weights: &[[f64; 3]], intercepts: [f64; 3]) -> RawLinear {
+        let mut intercepts = intercepts;
+        let weights = weights
+            .iter()
+            .enumerate()
+            .map(|(f, w)| {
+                let mut raw = [0.0; 3];
+                for c in 0..3 {
+                    raw[c] = w[c] / self.scales[f];
+                    intercepts[c] -= self.fill_values[f] * raw[c];
+                }
+                raw
+            })
+            .collect();
+        RawLinear {
+            weights,
+            intercepts,
+            fill_values: self.fill_values.clone(),
+        }
+    }
+
     /// Standardised value of feature `f`; NaN → 0 (the mean).
     fn z(&self, f: usize, v: f64) -> f64 {
         if v.is_nan() {
@@ -182,26 +206,7 @@ impl MultinomialLogit {
     /// The same model on raw features: standardisation folded into the
     /// weights, so `softmax(fill(x) · W + b)` equals [`Self::predict_proba`].
     pub fn to_raw(&self) -> RawLinear {
-        let s = &self.standardizer;
-        let mut intercepts = self.intercepts;
-        let weights = self
-            .weights
-            .iter()
-            .enumerate()
-            .map(|(f, w)| {
-                let mut raw = [0.0; 3];
-                for c in 0..3 {
-                    raw[c] = w[c] / s.scales[f];
-                    intercepts[c] -= s.fill_values[f] * raw[c];
-                }
-                raw
-            })
-            .collect();
-        RawLinear {
-            weights,
-            intercepts,
-            fill_values: s.fill_values.clone(),
-        }
+        self.standardizer.fold(&self.weights, self.intercepts)
     }
 }
 

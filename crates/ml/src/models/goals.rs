@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blend::pool;
 use crate::features::dixon_coles::{MAX_GOALS, outcome_probabilities};
-use crate::linalg::cholesky_solve;
+use crate::linalg::{cholesky_solve, golden_section_min};
 use crate::linear::{Design, FitInfo, LogitParams, MultinomialLogit, RawLinear, at_rounding_floor};
 use crate::{MlError, Result};
 use matchday_core::domain::Score;
@@ -116,23 +116,12 @@ impl GoalsModel {
     /// The two regressions on raw (filled) inputs, as the first two columns
     /// of a linear map whose third is 0: `x · W + b = (log λ, log ν, 0)`.
     pub fn raw_log_rates(&self) -> RawLinear {
-        let s = &self.logit.standardizer;
-        let mut intercepts = [self.home_goals.intercept, self.away_goals.intercept, 0.0];
-        let weights = (0..s.fill_values.len())
-            .map(|f| {
-                let mut raw = [0.0; 3];
-                for (c, glm) in [&self.home_goals, &self.away_goals].iter().enumerate() {
-                    raw[c] = glm.weights[f] / s.scales[f];
-                    intercepts[c] -= s.fill_values[f] * raw[c];
-                }
-                raw
-            })
+        let (home, away) = (&self.home_goals, &self.away_goals);
+        let weights: Vec<[f64; 3]> = (home.weights.iter().zip(&away.weights))
+            .map(|(&h, &a)| [h, a, 0.0])
             .collect();
-        RawLinear {
-            weights,
-            intercepts,
-            fill_values: s.fill_values.clone(),
-        }
+        let intercepts = [home.intercept, away.intercept, 0.0];
+        self.logit.standardizer.fold(&weights, intercepts)
     }
 }
 
@@ -281,27 +270,7 @@ fn fit_rho(rates: &[(f64, f64)], classes: &[usize]) -> f64 {
             .map(|(&(h, a), &y)| -outcome_probabilities(h, a, rho)[y].max(1e-300).ln())
             .sum()
     };
-    let phi = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut a, mut b) = (-RHO_BOUND, RHO_BOUND);
-    let mut c = b - phi * (b - a);
-    let mut d = a + phi * (b - a);
-    let (mut fc, mut fd) = (loss(c), loss(d));
-    for _ in 0..40 {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - phi * (b - a);
-            fc = loss(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + phi * (b - a);
-            fd = loss(d);
-        }
-    }
-    (a + b) / 2.0
+    golden_section_min(loss, -RHO_BOUND, RHO_BOUND, 40)
 }
 
 #[cfg(test)]

@@ -198,21 +198,25 @@ fn tract_runs_the_blend_like_the_trainer() {
         logit_weight: 0.4,
     };
     let blend = BlendModel::fit(&refs, &labels, &params).unwrap();
+    assert_tract_matches(
+        &rows[..700],
+        &|t, inputs| export_blend(&blend, t, inputs, &OnnxOptions::default(), &[]),
+        &|row| blend.predict_proba(row),
+    );
+}
+
+/// At temperatures 1 and 1.3, tract runs the graph `export(temperature,
+/// inputs)` on `rows` (named `f0…`) like `predict` within 1e-5.
+fn assert_tract_matches(
+    rows: &[Vec<f64>],
+    export: &dyn Fn(f64, &GraphInputs) -> Result<Vec<u8>>,
+    predict: &dyn Fn(&[f64]) -> Result<[f64; 3]>,
+) {
+    let names = names(rows[0].len());
     for temperature in [1.0, 1.3] {
-        let bytes = export_blend(
-            &blend,
-            temperature,
-            &GraphInputs::plain(&names(4)),
-            &OnnxOptions::default(),
-            &[],
-        )
-        .unwrap();
-        let got = run_tract(&bytes, &rows[..700]);
-        for (row, p) in rows.iter().zip(&got) {
-            let want = crate::calibration::apply_temperature(
-                blend.predict_proba(row).unwrap(),
-                temperature,
-            );
+        let bytes = export(temperature, &GraphInputs::plain(&names)).unwrap();
+        for (row, p) in rows.iter().zip(run_tract(&bytes, rows)) {
+            let want = crate::calibration::apply_temperature(predict(row).unwrap(), temperature);
             for c in 0..3 {
                 assert!(
                     (f64::from(p[c]) - want[c]).abs() < 1e-5,
@@ -255,29 +259,11 @@ fn tract_runs_the_goals_pool_like_the_trainer() {
     };
     let model = GoalsModel::fit(&refs, &scores, &params).unwrap();
     assert!(model.rho != 0.0);
-    for temperature in [1.0, 1.3] {
-        let bytes = export_goals(
-            &model,
-            temperature,
-            &GraphInputs::plain(&names(4)),
-            &OnnxOptions::default(),
-            &[],
-        )
-        .unwrap();
-        let got = run_tract(&bytes, &rows[..700]);
-        for (row, p) in rows.iter().zip(&got) {
-            let want = crate::calibration::apply_temperature(
-                model.predict_proba(row).unwrap(),
-                temperature,
-            );
-            for c in 0..3 {
-                assert!(
-                    (f64::from(p[c]) - want[c]).abs() < 1e-5,
-                    "{p:?} vs {want:?}"
-                );
-            }
-        }
-    }
+    assert_tract_matches(
+        &rows[..700],
+        &|t, inputs| export_goals(&model, t, inputs, &OnnxOptions::default(), &[]),
+        &|row| model.predict_proba(row),
+    );
 }
 
 #[test]
