@@ -172,14 +172,18 @@ impl MultinomialLogit {
 
     /// The softmax's inputs for one row; NaN = missing.
     pub fn logits(&self, row: &[f64]) -> Result<[f64; 3]> {
-        let z = self.standardized(row)?;
+        Ok(self.logits_of_standardized(&self.standardized(row)?))
+    }
+
+    /// The softmax's inputs for a row already [`Self::standardized`].
+    pub fn logits_of_standardized(&self, z: &[f64]) -> [f64; 3] {
         let mut logits = self.intercepts;
         for (&z, w) in z[1..].iter().zip(&self.weights) {
             for c in 0..3 {
                 logits[c] += z * w[c];
             }
         }
-        Ok(logits)
+        logits
     }
 
     /// One row as the model sees it: a leading 1, then each input
@@ -302,15 +306,12 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
     let w = design.width;
     let p = 2 * w;
     let n = design.n() as f64;
-    let mut theta = vec![0.0; p];
-    let mut objective = design.objective(&theta, labels, params.l2);
-
-    for iteration in 0..=params.max_iter {
-        // Gradient and Hessian of the mean loss.
+    // Gradient and Hessian of the penalised mean loss.
+    let derivatives = |theta: &[f64]| {
         let mut grad = vec![0.0; p];
         let mut hess = vec![0.0; p * p];
         for (row, &y) in design.rows().zip(labels) {
-            let pr = design.proba(row, &theta);
+            let pr = design.proba(row, theta);
             for c in 0..2 {
                 let resid = pr[c + 1] - f64::from(u8::from(y == c + 1));
                 for j in 0..w {
@@ -346,10 +347,69 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
                 }
             }
         }
+        (grad, hess)
+    };
+    let problem = NewtonProblem {
+        objective: &|theta| design.objective(theta, labels, params.l2),
+        derivatives: &derivatives,
+        n_samples: design.n(),
+        // Newton decrement: a step can lower the objective by about
+        // `-slope / 2` at most. Once that is below what f64 resolves in the
+        // objective, steps only move rounding noise, and on tens of thousands
+        // of rows the gradient's own rounding floor can sit above `tol`:
+        // the optimum is reached as closely as this precision allows.
+        floor: RoundingFloor {
+            ulps: 1.0,
+            stop_without_decrease: false,
+        },
+        name: "",
+        hint: " (collinear features or separable data with l2 = 0?)",
+    };
+    minimise(&problem, vec![0.0; p], params)
+}
 
+/// A gradient and its full row-major Hessian.
+pub(crate) type Derivatives = (Vec<f64>, Vec<f64>);
+
+/// A smooth convex objective for [`minimise`].
+pub(crate) struct NewtonProblem<'a> {
+    pub objective: &'a dyn Fn(&[f64]) -> f64,
+    /// At `theta`.
+    pub derivatives: &'a dyn Fn(&[f64]) -> Derivatives,
+    pub n_samples: usize,
+    pub floor: RoundingFloor,
+    /// Prefixed to errors (`""`, or e.g. `"goals regression: "`).
+    pub name: &'a str,
+    /// Appended to the errors a bad problem can cause.
+    pub hint: &'a str,
+}
+
+/// Where the fit stops for want of precision rather than of gradient.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoundingFloor {
+    /// A Newton decrement (`−slope`) at or below this many `f64::EPSILON`s
+    /// of the objective stops it.
+    pub ulps: f64,
+    /// A step the line search accepts without lowering the objective (by
+    /// rounding alone) stops it too.
+    pub stop_without_decrease: bool,
+}
+
+/// Newton's method from `theta` with a backtracking (Armijo) line search,
+/// until every gradient component is below `params.tol`, or the rounding
+/// floor (then [`at_rounding_floor`] decides), or `params.max_iter`.
+pub(crate) fn minimise(
+    problem: &NewtonProblem,
+    mut theta: Vec<f64>,
+    params: &LogitParams,
+) -> Result<(Vec<f64>, FitInfo)> {
+    let (name, hint) = (problem.name, problem.hint);
+    let mut objective = (problem.objective)(&theta);
+    for iteration in 0..=params.max_iter {
+        let (grad, mut hess) = (problem.derivatives)(&theta);
         let max_abs_gradient = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
         let info = FitInfo {
-            n_samples: design.n(),
+            n_samples: problem.n_samples,
             iterations: iteration,
             objective,
             max_abs_gradient,
@@ -362,19 +422,14 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
         }
 
         let neg_grad: Vec<f64> = grad.iter().map(|g| -g).collect();
-        let step = cholesky_solve(&mut hess, p, &neg_grad).map_err(|e| {
+        let step = cholesky_solve(&mut hess, theta.len(), &neg_grad).map_err(|e| {
             MlError::Solver(format!(
-                "Hessian is not positive definite (pivot {}: {:e}); collinear features with l2 = 0?",
+                "{name}Hessian is not positive definite (pivot {}: {:e}){hint}",
                 e.pivot, e.value
             ))
         })?;
         let slope: f64 = grad.iter().zip(&step).map(|(g, s)| g * s).sum();
-        // Newton decrement: a step can lower the objective by about
-        // `-slope / 2` at most. Once that is below what f64 resolves in the
-        // objective, steps only move rounding noise, and on tens of thousands
-        // of rows the gradient's own rounding floor can sit above `tol`:
-        // the optimum is reached as closely as this precision allows.
-        if -slope <= f64::EPSILON * objective.abs().max(1.0) {
+        if -slope <= problem.floor.ulps * f64::EPSILON * objective.abs().max(1.0) {
             return at_rounding_floor(theta, info, params.tol);
         }
         // Backtracking (Armijo): Newton's full step is almost always taken,
@@ -382,8 +437,11 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = theta.iter().zip(&step).map(|(x, s)| x + t * s).collect();
-            let trial_objective = design.objective(&trial, labels, params.l2);
+            let trial_objective = (problem.objective)(&trial);
             if trial_objective <= objective + 1e-4 * t * slope {
+                if problem.floor.stop_without_decrease && trial_objective >= objective {
+                    return at_rounding_floor(theta, info, params.tol);
+                }
                 theta = trial;
                 objective = trial_objective;
                 break;
@@ -396,7 +454,7 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
         }
     }
     Err(MlError::Solver(format!(
-        "no convergence in {} iterations (is the data separable with l2 = 0?)",
+        "{name}no convergence in {} iterations{hint}",
         params.max_iter
     )))
 }
@@ -404,11 +462,7 @@ fn newton(design: &Design, labels: &[usize], params: &LogitParams) -> Result<(Ve
 /// No step can lower the objective any more at f64 precision: the fit is
 /// accepted if the gradient is as small as that rounding explains
 /// (`√tol`), and refused otherwise (a stall far from the optimum).
-pub(crate) fn at_rounding_floor(
-    theta: Vec<f64>,
-    info: FitInfo,
-    tol: f64,
-) -> Result<(Vec<f64>, FitInfo)> {
+fn at_rounding_floor(theta: Vec<f64>, info: FitInfo, tol: f64) -> Result<(Vec<f64>, FitInfo)> {
     if info.max_abs_gradient < tol.sqrt() {
         Ok((theta, info))
     } else {

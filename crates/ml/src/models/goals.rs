@@ -21,9 +21,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::blend::pool;
+use crate::calibration::softmax;
 use crate::features::dixon_coles::{MAX_GOALS, outcome_probabilities};
-use crate::linalg::{cholesky_solve, golden_section_min};
-use crate::linear::{Design, FitInfo, LogitParams, MultinomialLogit, RawLinear, at_rounding_floor};
+use crate::linalg::golden_section_min;
+use crate::linear::{
+    Design, FitInfo, LogitParams, MultinomialLogit, NewtonProblem, RawLinear, RoundingFloor,
+    minimise,
+};
 use crate::{MlError, Result};
 use matchday_core::domain::Score;
 
@@ -98,7 +102,11 @@ impl GoalsModel {
     /// Expected goals (home, away) of one row; NaN = missing.
     pub fn rates(&self, row: &[f64]) -> Result<(f64, f64)> {
         let z = self.logit.standardized(row)?;
-        Ok((self.home_goals.rate(&z), self.away_goals.rate(&z)))
+        Ok(self.rates_of_standardized(&z))
+    }
+
+    fn rates_of_standardized(&self, z: &[f64]) -> (f64, f64) {
+        (self.home_goals.rate(z), self.away_goals.rate(z))
     }
 
     /// The score model's own 1X2 forecast of one row.
@@ -107,10 +115,14 @@ impl GoalsModel {
         Ok(outcome_probabilities(home, away, self.rho))
     }
 
-    /// Class probabilities of one row (NaN = missing): the pool.
+    /// Class probabilities of one row (NaN = missing): the pool. The row is
+    /// standardised once for the logit and the two regressions.
     pub fn predict_proba(&self, row: &[f64]) -> Result<[f64; 3]> {
-        let linear = self.logit.predict_proba(row)?;
-        Ok(pool(linear, self.goals_proba(row)?, self.logit_weight))
+        let z = self.logit.standardized(row)?;
+        let linear = softmax(self.logit.logits_of_standardized(&z));
+        let (home, away) = self.rates_of_standardized(&z);
+        let goals = outcome_probabilities(home, away, self.rho);
+        Ok(pool(linear, goals, self.logit_weight))
     }
 
     /// The two regressions on raw (filled) inputs, as the first two columns
@@ -138,9 +150,9 @@ impl PoissonGlm {
         .exp()
     }
 
-    /// Minimise `mean(rate − y · log rate) + l2/2 · ‖weights‖²` by Newton's
-    /// method with backtracking: the logit's solver, for one Poisson
-    /// response (the loss is convex, the Hessian `mean(rate · z zᵀ) + l2`).
+    /// Minimise `mean(rate − y · log rate) + l2/2 · ‖weights‖²` by the
+    /// logit's Newton solver ([`minimise`]): the loss is convex, its Hessian
+    /// `mean(rate · z zᵀ) + l2`.
     fn fit(design: &Design, y: &[f64], params: &LogitParams) -> Result<Self> {
         let w = design.width;
         let n = design.n() as f64;
@@ -161,14 +173,11 @@ impl PoissonGlm {
                 .sum();
             loss / n + 0.5 * params.l2 * theta[1..].iter().map(|t| t * t).sum::<f64>()
         };
-        let mut theta = vec![0.0; w];
-        theta[0] = mean.ln();
-        let mut current = objective(&theta);
-        for iteration in 0..=params.max_iter {
+        let derivatives = |theta: &[f64]| {
             let mut grad = vec![0.0; w];
             let mut hess = vec![0.0; w * w];
             for (z, &y) in design.rows().zip(y) {
-                let rate = dot(z, &theta).exp();
+                let rate = dot(z, theta).exp();
                 for j in 0..w {
                     grad[j] += (rate - y) * z[j];
                     let hj = rate * z[j];
@@ -188,60 +197,26 @@ impl PoissonGlm {
                     hess[j * w + j] += params.l2;
                 }
             }
-            let max_abs_gradient = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-            let info = FitInfo {
-                n_samples: design.n(),
-                iterations: iteration,
-                objective: current,
-                max_abs_gradient,
-            };
-            if max_abs_gradient < params.tol {
-                return Ok(Self::from_theta(theta, info));
-            }
-            if iteration == params.max_iter {
-                break;
-            }
-            let neg_grad: Vec<f64> = grad.iter().map(|g| -g).collect();
-            let step = cholesky_solve(&mut hess, w, &neg_grad).map_err(|e| {
-                MlError::Solver(format!(
-                    "goals regression: Hessian is not positive definite (pivot {})",
-                    e.pivot
-                ))
-            })?;
-            let slope: f64 = grad.iter().zip(&step).map(|(g, s)| g * s).sum();
-            // As in the logit's solver: once the predicted decrease is within
-            // the rounding noise of the objective (a mean of tens of
-            // thousands of terms: a few dozen ulps), steps only move noise,
-            // and the gradient can sit at ~1e-8 (seen on the real data).
-            if -slope <= 64.0 * f64::EPSILON * current.abs().max(1.0) {
-                let (theta, info) = at_rounding_floor(theta, info, params.tol)?;
-                return Ok(Self::from_theta(theta, info));
-            }
-            let mut t = 1.0;
-            loop {
-                let trial: Vec<f64> = theta.iter().zip(&step).map(|(x, s)| x + t * s).collect();
-                let trial_objective = objective(&trial);
-                if trial_objective <= current + 1e-4 * t * slope {
-                    if trial_objective >= current {
-                        // Accepted by rounding alone: no decrease is left.
-                        let (theta, info) = at_rounding_floor(theta, info, params.tol)?;
-                        return Ok(Self::from_theta(theta, info));
-                    }
-                    theta = trial;
-                    current = trial_objective;
-                    break;
-                }
-                t /= 2.0;
-                if t < 1e-10 {
-                    let (theta, info) = at_rounding_floor(theta, info, params.tol)?;
-                    return Ok(Self::from_theta(theta, info));
-                }
-            }
-        }
-        Err(MlError::Solver(format!(
-            "goals regression: no convergence in {} iterations",
-            params.max_iter
-        )))
+            (grad, hess)
+        };
+        let problem = NewtonProblem {
+            objective: &objective,
+            derivatives: &derivatives,
+            n_samples: design.n(),
+            // The objective is a mean of tens of thousands of terms, so its
+            // rounding noise is a few dozen ulps: below that, steps only move
+            // noise, and the gradient can sit at ~1e-8 (seen on the real data).
+            floor: RoundingFloor {
+                ulps: 64.0,
+                stop_without_decrease: true,
+            },
+            name: "goals regression: ",
+            hint: "",
+        };
+        let mut start = vec![0.0; w];
+        start[0] = mean.ln();
+        let (theta, fit_info) = minimise(&problem, start, params)?;
+        Ok(Self::from_theta(theta, fit_info))
     }
 
     fn from_theta(theta: Vec<f64>, fit_info: FitInfo) -> Self {

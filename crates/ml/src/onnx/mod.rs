@@ -38,6 +38,7 @@ use crate::models::balance::Balance;
 use crate::models::blend::BlendModel;
 use crate::models::goals::{GRID_SIDE, GoalsModel};
 use crate::{MlError, Result};
+use matchday_core::domain::Score;
 use proto::*;
 
 pub const INPUT_NAME: &str = "features";
@@ -205,13 +206,11 @@ pub fn export_goals(
 
     let mut outcome_of_cell = vec![0.0; cells * 3];
     for i in 0..cells {
-        let (x, y) = cell_goals(i);
-        let class = match x.total_cmp(&y) {
-            std::cmp::Ordering::Greater => 0,
-            std::cmp::Ordering::Equal => 1,
-            std::cmp::Ordering::Less => 2,
+        let score = Score {
+            home: (i / GRID_SIDE) as u8,
+            away: (i % GRID_SIDE) as u8,
         };
-        outcome_of_cell[i * 3 + class] = 1.0;
+        outcome_of_cell[i * 3 + score.class()] = 1.0;
     }
     let outcome = g.const_mat_mul("grid_joint", cells, 3, &outcome_of_cell, "grid_outcomes");
     g.op("Log", &[&outcome], "goals_log_outcome", vec![]);
