@@ -144,3 +144,41 @@ def goals_model_1x2(d: pd.DataFrame, cols: list[str], train, valid, l2: float = 
     best = min(np.arange(-0.25, 0.2501, 0.01),
                key=lambda r: -np.log(outcome(r)[np.arange(n), y]).sum())
     return outcome(best)[n:]
+
+
+def head_to_head(d: pd.DataFrame, last: int, years: float = 6.0) -> dict[str, np.ndarray]:
+    """Per match, the two clubs' previous meetings (at either ground, results
+    known before kick-off, at most `last` of them within `years`), read from
+    the home side's view: the mean goal difference (`gd`), the mean of what
+    the goals model did not expect (`residual`: goal difference minus the
+    Dixon-Coles expected difference of that meeting, from its own feature
+    row), and that residual shrunk towards 0 (`residual_shrunk`: sum over
+    (meetings + 3), 0 when they never met). NaN where they never met."""
+    horizon = pd.Timedelta(days=365.25 * years)
+    meetings: dict[frozenset, list[tuple]] = {}
+    gd, residual, shrunk = (np.full(len(d), np.nan) for _ in range(3))
+    shrunk[:] = 0.0
+    pending: list[tuple] = []  # results of the current kick-off, applied after it
+    current = None
+    for i, row in enumerate(d[["homeTeamName", "awayTeamName", "home_score", "away_score", "is_future",
+                               "startTimeUtc", "dc_goals_home", "dc_goals_away"]].itertuples(index=False)):
+        home, away, hs, aw, future, kickoff, eh, ea = row
+        if kickoff != current:
+            for key, record in pending:
+                meetings.setdefault(key, []).append(record)
+            pending, current = [], kickoff
+        key = frozenset((home, away))
+        past = [m for m in meetings.get(key, []) if kickoff - m[0] <= horizon][-last:]
+        if past:
+            sign = np.array([1.0 if m[1] == home else -1.0 for m in past])
+            diffs = sign * np.array([m[2] for m in past])
+            expected = sign * np.array([m[3] for m in past])
+            gd[i] = diffs.mean()
+            known = ~np.isnan(expected)
+            if known.any():
+                r = diffs[known] - expected[known]
+                residual[i] = r.mean()
+                shrunk[i] = r.sum() / (len(r) + 3)
+        if not future:
+            pending.append((key, (kickoff, home, hs - aw, eh - ea)))
+    return {"gd": gd, "residual": residual, "residual_shrunk": shrunk}
