@@ -182,3 +182,35 @@ def head_to_head(d: pd.DataFrame, last: int, years: float = 6.0) -> dict[str, np
         if not future:
             pending.append((key, (kickoff, home, hs - aw, eh - ea)))
     return {"gd": gd, "residual": residual, "residual_shrunk": shrunk}
+
+
+def form_residuals(d: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
+    """Home − away difference of each side's mean over its last `window`
+    results known before kick-off of what the goals model did not expect:
+    points minus the Dixon-Coles expected points (`points`) and goal
+    difference minus its expected goal difference (`gd`), each from that
+    match's own feature row. NaN until a side has a result with a forecast."""
+    history: dict[str, list[tuple[float, float]]] = {}
+    out = {k: np.full(len(d), np.nan) for k in ("points", "gd")}
+    pending: list[tuple] = []
+    current = None
+    columns = ["homeTeamName", "awayTeamName", "home_score", "away_score", "is_future", "startTimeUtc",
+               "dc_home", "dc_draw", "dc_away", "dc_goals_home", "dc_goals_away"]
+    for i, row in enumerate(d[columns].itertuples(index=False)):
+        home, away, hs, aw, future, kickoff, ph, pd_, pa, eh, ea = row
+        if kickoff != current:
+            for team, record in pending:
+                history.setdefault(team, []).append(record)
+            pending, current = [], kickoff
+        sides = [np.array(history.get(t, [])[-window:]).reshape(-1, 2) for t in (home, away)]
+        if all(len(s) for s in sides):
+            for k, col in (("points", 0), ("gd", 1)):
+                out[k][i] = sides[0][:, col].mean() - sides[1][:, col].mean()
+        if not future and not np.isnan(ph):
+            points_home = 3.0 * (hs > aw) + 1.0 * (hs == aw)
+            points_away = 3.0 * (aw > hs) + 1.0 * (hs == aw)
+            expected_home, expected_away = 3 * ph + pd_, 3 * pa + pd_
+            gd_surprise = (hs - aw) - (eh - ea)
+            pending.append((home, (points_home - expected_home, gd_surprise)))
+            pending.append((away, (points_away - expected_away, -gd_surprise)))
+    return out
