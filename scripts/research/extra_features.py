@@ -146,6 +146,20 @@ def goals_model_1x2(d: pd.DataFrame, cols: list[str], train, valid, l2: float = 
     return outcome(best)[n:]
 
 
+def by_kickoff(d: pd.DataFrame, columns: list[str]):
+    """The rows of `d` (kick-off order) as lists of `(position, row)` that
+    share a kick-off, so a builder reads every match of a kick-off before
+    it records any of their results, as the sidecar does."""
+    group: list[tuple] = []
+    for i, row in enumerate(d[columns].itertuples(index=False)):
+        if group and row.startTimeUtc != group[0][1].startTimeUtc:
+            yield group
+            group = []
+        group.append((i, row))
+    if group:
+        yield group
+
+
 def head_to_head(d: pd.DataFrame, last: int, years: float = 6.0) -> dict[str, np.ndarray]:
     """Per match, the two clubs' previous meetings (at either ground, results
     known before kick-off, at most `last` of them within `years`), read from
@@ -156,31 +170,29 @@ def head_to_head(d: pd.DataFrame, last: int, years: float = 6.0) -> dict[str, np
     (meetings + 3), 0 when they never met). NaN where they never met."""
     horizon = pd.Timedelta(days=365.25 * years)
     meetings: dict[frozenset, list[tuple]] = {}
-    gd, residual, shrunk = (np.full(len(d), np.nan) for _ in range(3))
-    shrunk[:] = 0.0
-    pending: list[tuple] = []  # results of the current kick-off, applied after it
-    current = None
-    for i, row in enumerate(d[["homeTeamName", "awayTeamName", "home_score", "away_score", "is_future",
-                               "startTimeUtc", "dc_goals_home", "dc_goals_away"]].itertuples(index=False)):
-        home, away, hs, aw, future, kickoff, eh, ea = row
-        if kickoff != current:
-            for key, record in pending:
-                meetings.setdefault(key, []).append(record)
-            pending, current = [], kickoff
-        key = frozenset((home, away))
-        past = [m for m in meetings.get(key, []) if kickoff - m[0] <= horizon][-last:]
-        if past:
-            sign = np.array([1.0 if m[1] == home else -1.0 for m in past])
-            diffs = sign * np.array([m[2] for m in past])
-            expected = sign * np.array([m[3] for m in past])
+    gd, residual, shrunk = np.full(len(d), np.nan), np.full(len(d), np.nan), np.zeros(len(d))
+    columns = ["homeTeamName", "awayTeamName", "home_score", "away_score", "is_future", "startTimeUtc",
+               "dc_goals_home", "dc_goals_away"]
+    for group in by_kickoff(d, columns):
+        for i, m in group:
+            past = [p for p in meetings.get(frozenset((m.homeTeamName, m.awayTeamName)), [])
+                    if m.startTimeUtc - p[0] <= horizon][-last:]
+            if not past:
+                continue
+            sign = np.array([1.0 if p[1] == m.homeTeamName else -1.0 for p in past])
+            diffs = sign * np.array([p[2] for p in past])
+            expected = sign * np.array([p[3] for p in past])
             gd[i] = diffs.mean()
             known = ~np.isnan(expected)
             if known.any():
                 r = diffs[known] - expected[known]
                 residual[i] = r.mean()
                 shrunk[i] = r.sum() / (len(r) + 3)
-        if not future:
-            pending.append((key, (kickoff, home, hs - aw, eh - ea)))
+        for _, m in group:
+            if not m.is_future:
+                meetings.setdefault(frozenset((m.homeTeamName, m.awayTeamName)), []).append(
+                    (m.startTimeUtc, m.homeTeamName, m.home_score - m.away_score,
+                     m.dc_goals_home - m.dc_goals_away))
     return {"gd": gd, "residual": residual, "residual_shrunk": shrunk}
 
 
@@ -192,25 +204,24 @@ def form_residuals(d: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
     match's own feature row. NaN until a side has a result with a forecast."""
     history: dict[str, list[tuple[float, float]]] = {}
     out = {k: np.full(len(d), np.nan) for k in ("points", "gd")}
-    pending: list[tuple] = []
-    current = None
     columns = ["homeTeamName", "awayTeamName", "home_score", "away_score", "is_future", "startTimeUtc",
                "dc_home", "dc_draw", "dc_away", "dc_goals_home", "dc_goals_away"]
-    for i, row in enumerate(d[columns].itertuples(index=False)):
-        home, away, hs, aw, future, kickoff, ph, pd_, pa, eh, ea = row
-        if kickoff != current:
-            for team, record in pending:
-                history.setdefault(team, []).append(record)
-            pending, current = [], kickoff
-        sides = [np.array(history.get(t, [])[-window:]).reshape(-1, 2) for t in (home, away)]
-        if all(len(s) for s in sides):
-            for k, col in (("points", 0), ("gd", 1)):
-                out[k][i] = sides[0][:, col].mean() - sides[1][:, col].mean()
-        if not future and not np.isnan(ph):
+    for group in by_kickoff(d, columns):
+        for i, m in group:
+            sides = [np.array(history.get(t, [])[-window:]).reshape(-1, 2)
+                     for t in (m.homeTeamName, m.awayTeamName)]
+            if all(len(s) for s in sides):
+                for k, col in (("points", 0), ("gd", 1)):
+                    out[k][i] = sides[0][:, col].mean() - sides[1][:, col].mean()
+        for _, m in group:
+            if m.is_future or np.isnan(m.dc_home):
+                continue
+            hs, aw = m.home_score, m.away_score
             points_home = 3.0 * (hs > aw) + 1.0 * (hs == aw)
             points_away = 3.0 * (aw > hs) + 1.0 * (hs == aw)
-            expected_home, expected_away = 3 * ph + pd_, 3 * pa + pd_
-            gd_surprise = (hs - aw) - (eh - ea)
-            pending.append((home, (points_home - expected_home, gd_surprise)))
-            pending.append((away, (points_away - expected_away, -gd_surprise)))
+            gd_surprise = (hs - aw) - (m.dc_goals_home - m.dc_goals_away)
+            history.setdefault(m.homeTeamName, []).append(
+                (points_home - (3 * m.dc_home + m.dc_draw), gd_surprise))
+            history.setdefault(m.awayTeamName, []).append(
+                (points_away - (3 * m.dc_away + m.dc_draw), -gd_surprise))
     return out
