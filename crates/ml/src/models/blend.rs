@@ -35,12 +35,7 @@ pub struct BlendModel {
 
 impl BlendModel {
     pub fn fit(rows: &[&[f64]], labels: &[usize], params: &BlendParams) -> Result<Self> {
-        if !(params.logit_weight > 0.0 && params.logit_weight < 1.0) {
-            return Err(MlError::InvalidConfig(format!(
-                "a blend's logit weight must lie strictly between 0 and 1, not {}",
-                params.logit_weight
-            )));
-        }
+        check_logit_weight(params.logit_weight, "a blend")?;
         Ok(Self {
             logit: MultinomialLogit::fit(rows, labels, &params.logit)?,
             gbdt: GbdtModel::fit(rows, labels, &params.gbdt)?,
@@ -56,6 +51,18 @@ impl BlendModel {
         Ok(softmax(std::array::from_fn(|c| {
             w * linear[c] + (1.0 - w) * trees[c]
         })))
+    }
+}
+
+/// A pool's weight on the logit must leave both parts a share; `pool` names
+/// the model in the error ("a blend", "a goals pool").
+pub fn check_logit_weight(weight: f64, pool: &str) -> Result<()> {
+    if weight > 0.0 && weight < 1.0 {
+        Ok(())
+    } else {
+        Err(MlError::InvalidConfig(format!(
+            "{pool}'s logit weight must lie strictly between 0 and 1, not {weight}"
+        )))
     }
 }
 

@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::blend::pool;
+use super::blend::{check_logit_weight, pool};
 use crate::calibration::softmax;
 use crate::features::dixon_coles::{MAX_GOALS, outcome_probabilities};
 use crate::linalg::golden_section_min;
@@ -71,12 +71,7 @@ pub struct GoalsModel {
 impl GoalsModel {
     /// Fit on `rows` (NaN = missing) and their final scores.
     pub fn fit(rows: &[&[f64]], scores: &[Score], params: &GoalsParams) -> Result<Self> {
-        if !(params.logit_weight > 0.0 && params.logit_weight < 1.0) {
-            return Err(MlError::InvalidConfig(format!(
-                "a goals pool's logit weight must lie strictly between 0 and 1, not {}",
-                params.logit_weight
-            )));
-        }
+        check_logit_weight(params.logit_weight, "a goals pool")?;
         let classes: Vec<usize> = scores.iter().map(|s| s.class()).collect();
         let logit = MultinomialLogit::fit(rows, &classes, &params.logit)?;
         let design = Design::new(rows, &logit.standardizer);
