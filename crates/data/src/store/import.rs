@@ -290,21 +290,22 @@ fn load(conn: &Connection, id: i64) -> Result<Stored, DataError> {
 }
 
 fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Outcome, DataError> {
-    let key = params![quote.match_id, quote.bookmaker, quote.kind.as_str()];
+    // One parameter list for the three statements: the key is ?1..?3 in each.
+    let row = params![
+        quote.match_id,
+        quote.bookmaker,
+        quote.kind.as_str(),
+        quote.home,
+        quote.draw,
+        quote.away,
+        import_id
+    ];
     let inserted = conn
         .prepare_cached(
             "INSERT INTO odds (match_id, bookmaker, kind, home, draw, away, import_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )?
-        .execute(params![
-            quote.match_id,
-            quote.bookmaker,
-            quote.kind.as_str(),
-            quote.home,
-            quote.draw,
-            quote.away,
-            import_id
-        ])?;
+        .execute(row)?;
     if inserted == 1 {
         return Ok(Outcome::Inserted);
     }
@@ -312,7 +313,7 @@ fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Ou
         .prepare_cached(
             "SELECT home, draw, away FROM odds WHERE match_id = ?1 AND bookmaker = ?2 AND kind = ?3",
         )?
-        .query_row(key, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .query_row(&row[..3], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     if stored == Some((quote.home, quote.draw, quote.away)) {
         return Ok(Outcome::Unchanged);
@@ -321,15 +322,7 @@ fn write_odds(conn: &Connection, quote: &OddsQuote, import_id: i64) -> Result<Ou
         "UPDATE odds SET home = ?4, draw = ?5, away = ?6, import_id = ?7 \
          WHERE match_id = ?1 AND bookmaker = ?2 AND kind = ?3",
     )?
-    .execute(params![
-        quote.match_id,
-        quote.bookmaker,
-        quote.kind.as_str(),
-        quote.home,
-        quote.draw,
-        quote.away,
-        import_id
-    ])?;
+    .execute(row)?;
     Ok(Outcome::Updated)
 }
 
