@@ -225,3 +225,21 @@ def form_residuals(d: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
             history.setdefault(m.awayTeamName, []).append(
                 (points_away - (3 * m.dc_away + m.dc_draw), -gd_surprise))
     return out
+
+
+def days_to_next_match(d: pd.DataFrame, cap: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per side: days until the team's next league match in the fixture list,
+    capped (also where the season has no later match). The list is published
+    before kick-off; a date moved later (a postponement) is the one caveat."""
+    dates = d.startTimeUtc.dt.tz_localize(None).values.astype("datetime64[D]")
+    following: dict[tuple[str, str], np.datetime64] = {}
+    out = np.full((len(d), 2), cap)
+    # Walk backwards so `following` holds each team's next fixture.
+    for i in range(len(d) - 1, -1, -1):
+        season, date = d.season.values[i], dates[i]
+        for side, team in enumerate((d.homeTeamName.values[i], d.awayTeamName.values[i])):
+            nxt = following.get((season, team))
+            if nxt is not None:
+                out[i, side] = min(float((nxt - date).astype(int)), cap)
+            following[(season, team)] = date
+    return out[:, 0], out[:, 1]
