@@ -9,7 +9,7 @@ Usage (from the repository root, after `scripts/up.sh` or
 
 NAME: international-breaks, gap-after-breaks, club-effects, draw-share,
 replicate, ablate, top-five-weights, europe, goals-target,
-head-to-head, form-residuals, congestion. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
+head-to-head, form-residuals, congestion, stature. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
 data directory, `MATCHDAY_SHARED` (default `../shared/data`) the match data.
 Each run takes 1–3 minutes on 2 cores.
 """
@@ -238,6 +238,26 @@ def congestion(d, cols):
             compare(base, Scores(d, cols + added, split), f"{name}: {variant}")
 
 
+def stature(d, cols):
+    """Pre-registered on 2026-12-07 (second entry): a club's long-run
+    standing. The tuned Elo regresses 10% towards the league mean each
+    summer, the same for every club, while the market knows which clubs
+    rebound (budgets, squads). A slow Elo with no regression between
+    seasons (`extra.slow_elo`, k = 5 or 10), home − away, beside the
+    existing ratings: the logit can then weigh a fast and a slow view.
+    Adopted only with a gain of two standard errors on the CV folds that
+    holds on both earlier sets."""
+    variants = {}
+    for k in (5, 10):
+        d[f"slow_elo_{k}"] = extra.slow_elo(d, k)
+        variants[f"slow Elo, k = {k}"] = [f"slow_elo_{k}"]
+    print(d[["diff_elo", "slow_elo_5", "slow_elo_10"]].corr().round(3))
+    for name, split in FOLD_SETS.items():
+        base = Scores(d, cols, split)
+        for variant, added in variants.items():
+            compare(base, Scores(d, cols + added, split), f"{name}: {variant}")
+
+
 EXPERIMENTS = {
     "international-breaks": international_breaks,
     "gap-after-breaks": gap_after_breaks,
@@ -251,6 +271,7 @@ EXPERIMENTS = {
     "head-to-head": head_to_head,
     "form-residuals": form_residuals,
     "congestion": congestion,
+    "stature": stature,
 }
 
 if __name__ == "__main__":

@@ -243,3 +243,51 @@ def days_to_next_match(d: pd.DataFrame, cap: float = 14.0) -> tuple[np.ndarray, 
                 out[i, side] = min(float((nxt - date).astype(int)), cap)
             following[(season, team)] = date
     return out[:, 0], out[:, 1]
+
+
+def slow_elo(d: pd.DataFrame, k: float, home: float = 60.0, arrival: float = 50.0) -> np.ndarray:
+    """Home − away of a slow Elo (`k` points per goal-scaled result, no
+    regression towards the mean between seasons): a club's long-run
+    standing, which the tuned ratings (regressed 10% a season) forget.
+    Ratings are relative within a league, so a club that arrives from
+    another league starts `arrival` points below the mean of the league's
+    known clubs (above it if it came down from a higher English division),
+    or halfway between that and its own old rating if it played here before.
+    Pre-match values only; a kick-off's results are recorded after all its
+    matches are read."""
+    english = {"E0": 0, "E1": 1, "E2": 2, "E3": 3}
+    rating: dict[tuple[str, str], float] = {}      # (league, team) → rating
+    last_league: dict[str, str] = {}
+    out = np.full(len(d), np.nan)
+    columns = ["league", "homeTeamName", "awayTeamName", "home_score", "away_score", "is_future", "startTimeUtc"]
+
+    def current(league: str, team: str) -> float:
+        came_from = last_league.get(team)
+        if came_from == league and (league, team) in rating:
+            return rating[(league, team)]
+        known = [r for (lg, _), r in rating.items() if lg == league]
+        mean = float(np.mean(known)) if known else 1500.0
+        down = came_from in english and league in english and english[came_from] < english[league]
+        start = mean + arrival if down else mean - arrival
+        old = rating.get((league, team))
+        value = start if old is None else (start + old) / 2
+        rating[(league, team)] = value
+        last_league[team] = league
+        return value
+
+    for group in by_kickoff(d, columns):
+        updates = []
+        for i, m in group:
+            rh, ra = current(m.league, m.homeTeamName), current(m.league, m.awayTeamName)
+            out[i] = rh - ra
+            if m.is_future:
+                continue
+            expected = 1 / (1 + 10 ** (-(rh + home - ra) / 400))
+            score = 1.0 if m.home_score > m.away_score else 0.5 if m.home_score == m.away_score else 0.0
+            n = abs(m.home_score - m.away_score)
+            scale = 1.0 if n <= 1 else 1.5 if n == 2 else (11 + n) / 8
+            updates.append((m.league, m.homeTeamName, m.awayTeamName, k * scale * (score - expected)))
+        for league, h, a, delta in updates:
+            rating[(league, h)] += delta
+            rating[(league, a)] -= delta
+    return out
