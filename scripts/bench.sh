@@ -56,7 +56,7 @@ sed 's#/predict/precomputed/#/predict/#' scripts/bench/random_ids.lua | cat - sc
 for mode in "" "--fresh-instance"; do
     echo "== host ${mode:-(instance reuse)} @ $(git rev-parse --short HEAD)"
     start_host "$mode"
-    "$SIDECAR_BIN" publish --to "http://127.0.0.1:$PORT" >/dev/null
+    "$SIDECAR_BIN" publish --app "http://127.0.0.1:$PORT" >/dev/null
     BENCH_ROWS=$(curl -fsS "http://127.0.0.1:$PORT/admin/versions" -H "authorization: Bearer bench-token" | grep -o '"predictions":[0-9]*' | head -1 | cut -d: -f2)
     : > "$WORK/ids.txt"
     for offset in $(seq 0 5000 "$BENCH_ROWS"); do

@@ -51,7 +51,7 @@ start() { # $1 dir, $2 port, $3 the side's rate limit per minute
     SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE=$3 "$HOST_BIN" --manifest "$1/spin.toml" --listen "127.0.0.1:$2" --state-dir "$1/state" >"$1/host.log" 2>&1 &
     PIDS+=($!)
     until curl -fsS "http://127.0.0.1:$2/.well-known/spin/health" >/dev/null 2>&1; do sleep 0.05; done
-    "$SIDECAR_BIN" publish --to "http://127.0.0.1:$2" >/dev/null
+    "$SIDECAR_BIN" publish --app "http://127.0.0.1:$2" >/dev/null
 }
 
 manifest "$WORK/on" on

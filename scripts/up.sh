@@ -62,7 +62,7 @@ for _ in $(seq 1 600); do
 done
 
 log "publishing the artifacts"
-"$SIDECAR_BIN" publish --to "http://$LISTEN"
+"$SIDECAR_BIN" publish --app "http://$LISTEN"
 # (|| true: head closing the pipe early is not a failure)
 ID=$(curl -fsS -H "$K" "http://$LISTEN/predict/matches/" | grep -o '"match_id":[0-9]*' | head -1 | cut -d: -f2 || true)
 cat <<TXT

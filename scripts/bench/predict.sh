@@ -79,7 +79,7 @@ fi
 log "publishing data and models"
 : >"$OUT/host.log"
 start_host 0
-"$SIDECAR_BIN" publish --to "$URL" >"$OUT/publish.log"
+"$SIDECAR_BIN" publish --app "$URL" >"$OUT/publish.log"
 "$SIDECAR_BIN" registry publish --app "$URL" --alias none \
     --onnx tests/fixtures/byo_model/gbt_model.onnx --card tests/fixtures/byo_model/gbt_model_card.json >>"$OUT/publish.log"
 # The registry versions in publish order: the champion first.

@@ -147,7 +147,7 @@ fn publish(
     println!(
         "published {} → {}{}",
         entry["name"].as_str().unwrap_or("?"),
-        remote.to.trim_end_matches('/'),
+        remote.app.trim_end_matches('/'),
         entry["url"].as_str().unwrap_or("")
     );
     Ok(())

@@ -15,8 +15,8 @@ use std::time::Duration;
 #[derive(clap::Args, Clone)]
 pub struct RemoteArgs {
     /// Base URL of the running app.
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    pub to: String,
+    #[arg(long, env = "MATCHDAY_APP", default_value = "http://127.0.0.1:3000")]
+    pub app: String,
     /// File holding the admin token (else MATCHDAY_ADMIN_TOKEN). Never pass
     /// the token itself on the command line: it would show in process lists.
     #[arg(long)]
@@ -39,7 +39,7 @@ impl RemoteArgs {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.to.trim_end_matches('/'))
+        format!("{}{path}", self.app.trim_end_matches('/'))
     }
 }
 
@@ -178,7 +178,7 @@ pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
         data.market.links.len(),
         data.market.roi.len(),
         report["records_written"],
-        remote.to
+        remote.app
     );
     let skipped = &report["skipped"];
     if skipped["unknown_matches"].as_u64().unwrap_or(0) > 0 {

@@ -11,33 +11,12 @@ use matchday_serving::upload::ModelUpload;
 use matchday_serving::validate;
 use std::path::{Path, PathBuf};
 
-/// The running app. (`--app`, not `--to` as for data publishes: `promote`
-/// uses `--to` for the alias.)
-#[derive(clap::Args, Clone)]
-pub struct AppArgs {
-    /// Base URL of the running app.
-    #[arg(long, env = "MATCHDAY_APP", default_value = "http://127.0.0.1:3000")]
-    pub app: String,
-    /// File holding the admin token (else MATCHDAY_ADMIN_TOKEN).
-    #[arg(long)]
-    pub token_file: Option<PathBuf>,
-}
-
-impl AppArgs {
-    fn remote(&self) -> RemoteArgs {
-        RemoteArgs {
-            to: self.app.clone(),
-            token_file: self.token_file.clone(),
-        }
-    }
-}
-
 #[derive(clap::Subcommand)]
 pub enum RegistryCommand {
     /// Upload a model and its card as a new registry version (validated first).
     Publish(PublishModelArgs),
     /// List the registered versions and what each alias names.
-    List(AppArgs),
+    List(RemoteArgs),
     /// Point an alias at a version; to `champion` only through the promotion
     /// gate (holdout log-loss within the app's tolerance of the champion's).
     Promote {
@@ -50,13 +29,13 @@ pub enum RegistryCommand {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        app: AppArgs,
+        app: RemoteArgs,
     },
     /// Point an alias back at the version it named before its last move.
     Rollback {
         alias: String,
         #[command(flatten)]
-        app: AppArgs,
+        app: RemoteArgs,
     },
 }
 
@@ -76,7 +55,7 @@ pub struct PublishModelArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
-    pub app: AppArgs,
+    pub app: RemoteArgs,
 }
 
 const ALIASES: [&str; 3] = ["champion", "challenger", "candidate"];
@@ -178,13 +157,13 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
                 );
             }
             upload(
-                &args.app.remote(),
+                &args.app,
                 &load_upload(onnx, card)?,
                 &args.alias,
                 args.force,
             )
         }
-        RegistryCommand::List(app) => list(&app.remote()),
+        RegistryCommand::List(app) => list(app),
         RegistryCommand::Promote {
             version,
             to,
@@ -200,7 +179,7 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
             let body =
                 serde_json::to_vec(&serde_json::json!({ "version": version, "force": force }))?;
             let moved = call(
-                &app.remote(),
+                app,
                 "POST",
                 &format!("/admin/models/aliases/{to}"),
                 Some((&body, "application/json")),
@@ -211,7 +190,7 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
         RegistryCommand::Rollback { alias, app } => {
             check_alias(alias, false)?;
             let moved = call(
-                &app.remote(),
+                app,
                 "POST",
                 &format!("/admin/models/aliases/{alias}/rollback"),
                 None,
