@@ -91,3 +91,51 @@ fn main() -> Result<()> {
         Command::Quality(args) => commands::monitor::quality(&data, &args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The invocations the scripts and the READMEs use; a renamed flag
+    /// fails here rather than in `scripts/up.sh`.
+    #[test]
+    fn documented_invocations_parse() {
+        let app = "http://127.0.0.1:3000";
+        let invocations: [&[&str]; 9] = [
+            &["ingest", "football-data", "../shared/data/football-data"],
+            &["pipeline", "--as-of", "2023-04-01", "--split", "2022-07-01"],
+            &["evaluate", "--tune", "--budget", "8", "--seed", "2024"],
+            &["publish", "--app", app],
+            &[
+                "versions",
+                "--app",
+                app,
+                "--token-file",
+                ".spin/admin-token",
+            ],
+            &[
+                "registry", "promote", "2", "--to", "champion", "--force", "--app", app,
+            ],
+            &[
+                "registry", "publish", "--alias", "none", "--onnx", "m.onnx", "--card", "m.json",
+                "--app", app,
+            ],
+            &["registry", "rollback", "champion", "--app", app],
+            &["drift", "--publish", "--app", app],
+        ];
+        for args in invocations {
+            let argv = std::iter::once("matchday").chain(args.iter().copied());
+            if let Err(e) = Cli::try_parse_from(argv) {
+                panic!("`matchday {}` does not parse: {e}", args.join(" "));
+            }
+        }
+        // The data publish's old flag is gone (one name for the app's URL).
+        assert!(Cli::try_parse_from(["matchday", "publish", "--to", app]).is_err());
+    }
+}
