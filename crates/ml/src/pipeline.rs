@@ -27,7 +27,7 @@ use crate::models::gbdt::GbdtParams;
 use crate::models::{FeatureSet, Fitted, ModelSpec, Trained};
 use crate::onnx::{self, OnnxOptions};
 use crate::selection::{SelectionRecord, SelectionRule, select};
-use crate::split::{Role, TemporalSplit, is_future, temporal_split, visible_score};
+use crate::split::{Role, TemporalSplit, default_split, is_future, temporal_split, visible_score};
 use crate::tune::{self, TuneConfig};
 use crate::{CLASS_LABELS, MlError, Result};
 
@@ -148,9 +148,10 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
+        let as_of = Utc.with_ymd_and_hms(2023, 4, 1, 0, 0, 0).unwrap();
         Self {
-            as_of: Utc.with_ymd_and_hms(2023, 4, 1, 0, 0, 0).unwrap(),
-            split_date: Utc.with_ymd_and_hms(2021, 7, 1, 0, 0, 0).unwrap(),
+            as_of,
+            split_date: default_split(as_of),
             features: FeatureConfig {
                 windows: vec![5, 10, 20],
                 elo: tuned_elo(),

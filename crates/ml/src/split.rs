@@ -4,7 +4,7 @@
 //! treated as unknown even if the input carries one, so that a back-test at
 //! an old date sees exactly what was knowable then.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use matchday_core::domain::{Match, Score};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,25 @@ pub fn visible_score(m: &Match, as_of: DateTime<Utc>) -> Option<Score> {
 /// Whether `m` kicks off after `as_of`.
 pub fn is_future(m: &Match, as_of: DateTime<Utc>) -> bool {
     m.kickoff > as_of
+}
+
+/// Seasons start on 1 July here: every league in the data plays August to
+/// May (the COVID-delayed 2019-20 ends in August 2020, before 2020-21).
+const SEASON_START_MONTH: u32 = 7;
+
+/// The default split for `as_of`: 1 July of the season before `as_of`'s, so
+/// the test split is the last two seasons (the one under way and the one
+/// before it), as `evaluate` walks forward over, and the served model is
+/// never more than two seasons behind the data (2021-07-01 for 2023-04-01).
+pub fn default_split(as_of: DateTime<Utc>) -> DateTime<Utc> {
+    let season = if as_of.month() >= SEASON_START_MONTH {
+        as_of.year()
+    } else {
+        as_of.year() - 1
+    };
+    Utc.with_ymd_and_hms(season - 1, SEASON_START_MONTH, 1, 0, 0, 0)
+        .single()
+        .expect("1 July at midnight exists in UTC")
 }
 
 /// Which part of the split a match belongs to.
@@ -125,5 +144,15 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap();
         let err = temporal_split(&[], t, t - chrono::Duration::days(1)).unwrap_err();
         assert!(matches!(err, MlError::InvalidConfig(_)));
+    }
+
+    #[test]
+    fn the_default_split_leaves_the_last_two_seasons_for_the_test() {
+        let day = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap();
+        assert_eq!(default_split(day(2023, 4, 1)), day(2021, 7, 1));
+        assert_eq!(default_split(day(2022, 7, 20)), day(2021, 7, 1));
+        assert_eq!(default_split(day(2023, 6, 30)), day(2021, 7, 1));
+        assert_eq!(default_split(day(2023, 7, 1)), day(2022, 7, 1));
+        assert_eq!(default_split(day(2026, 11, 23)), day(2025, 7, 1));
     }
 }

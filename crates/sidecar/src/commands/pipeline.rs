@@ -15,7 +15,7 @@ use matchday_core::types::{
 use matchday_data::Store;
 use matchday_ml::card::ModelCard;
 use matchday_ml::pipeline::{self, PipelineConfig};
-use matchday_ml::split::is_future;
+use matchday_ml::split::{default_split, is_future};
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,7 +26,9 @@ pub struct PipelineArgs {
     /// upcoming and their results are not used. Default: 2023-04-01.
     #[arg(long)]
     pub as_of: Option<String>,
-    /// First kick-off of the test split (YYYY-MM-DD). Default: 2021-07-01.
+    /// First kick-off of the test split (YYYY-MM-DD). Default: 1 July of the
+    /// season before the as-of date's, so the test split is the last two
+    /// seasons (2021-07-01 for the default as-of date).
     #[arg(long)]
     pub split: Option<String>,
 }
@@ -59,9 +61,10 @@ impl PipelineArgs {
         if let Some(raw) = &self.as_of {
             config.as_of = parse_date("as-of", raw)?;
         }
-        if let Some(raw) = &self.split {
-            config.split_date = parse_date("split", raw)?;
-        }
+        config.split_date = match &self.split {
+            Some(raw) => parse_date("split", raw)?,
+            None => default_split(config.as_of),
+        };
         if config.split_date >= config.as_of {
             bail!(
                 "the split date ({}) must be before the as-of date ({})",
@@ -317,4 +320,31 @@ pub fn all(data_dir: &Path, args: &PipelineArgs) -> Result<()> {
     crate::commands::market::roi(data_dir, &Default::default())?;
     println!("pipeline: {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(as_of: Option<&str>, split: Option<&str>) -> Result<PipelineConfig> {
+        PipelineArgs {
+            as_of: as_of.map(str::to_string),
+            split: split.map(str::to_string),
+        }
+        .config()
+    }
+
+    #[test]
+    fn the_split_follows_the_as_of_date_unless_given() {
+        let day = |raw| parse_date("test", raw).unwrap();
+        assert_eq!(config(None, None).unwrap(), PipelineConfig::default());
+        assert_eq!(config(None, None).unwrap().split_date, day("2021-07-01"));
+        assert_eq!(
+            config(Some("2026-04-01"), None).unwrap().split_date,
+            day("2024-07-01")
+        );
+        let given = config(Some("2023-04-01"), Some("2022-07-01")).unwrap();
+        assert_eq!(given.split_date, day("2022-07-01"));
+        assert!(config(Some("2023-04-01"), Some("2023-05-01")).is_err());
+    }
 }
