@@ -139,6 +139,23 @@ impl ServingCard {
             .filter(|v| v.is_finite())
     }
 
+    /// The holdout the test metrics are on, as `2021-08-06 … 2023-03-31,
+    /// n = 6150`, when the card says (`data_window.test_from` / `test_to`,
+    /// `test_metrics.n`): the promotion gate shows it, so a comparison of
+    /// two versions says whether it is on the same matches.
+    pub fn holdout_window(&self) -> Option<String> {
+        let day = |key: &str| {
+            let stamp = self.data_window.get(key)?.as_str()?;
+            Some(stamp.get(..10).unwrap_or(stamp).to_string())
+        };
+        let n = self.test_metrics.as_ref()?.n?;
+        Some(format!(
+            "{} … {}, n = {n}",
+            day("test_from")?,
+            day("test_to")?
+        ))
+    }
+
     /// `params` flattened to `dotted.key → text`, the shape of MLflow's
     /// params (`{"windows": [5], "elo": {"k": 15}}` → `windows = [5]`,
     /// `elo.k = 15`).
@@ -195,6 +212,7 @@ mod tests {
         assert_eq!(card.feature_names(), vec!["a", "b"]);
         assert_eq!(card.fill_values(), vec![0.5, 0.5]);
         assert_eq!(card.holdout_log_loss(), Some(1.0));
+        assert_eq!(card.holdout_window(), None, "no data_window in this card");
         let params = card.flat_params();
         assert_eq!(params["windows"], "[5]");
         assert_eq!(params["elo.k"], "15.0");

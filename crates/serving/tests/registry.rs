@@ -235,6 +235,79 @@ fn the_gate_promotes_to_champion_only_within_the_tolerance() {
     ));
 }
 
+/// The card with a holdout of `n` matches from `from` to `to` (as the
+/// sidecar's cards record it in `data_window`) and its own run id.
+fn with_holdout(log_loss: f64, from: &str, to: &str, n: u64) -> ModelUpload {
+    let upload = with_log_loss(&logreg(), Some(log_loss));
+    let mut card: serde_json::Value = serde_json::from_slice(&upload.card).unwrap();
+    card["data_window"]["test_from"] = format!("{from}T14:00:00Z").into();
+    card["data_window"]["test_to"] = format!("{to}T19:00:00Z").into();
+    card["test_metrics"]["n"] = n.into();
+    card["run_id"] = format!("run-{from}-{log_loss}").into();
+    ModelUpload {
+        onnx: upload.onnx,
+        card: serde_json::to_vec(&card).unwrap(),
+    }
+}
+
+#[test]
+fn the_gate_says_whether_two_log_losses_are_on_the_same_matches() {
+    let kv = MemoryKv::new();
+    publish(
+        &kv,
+        &with_holdout(1.0, "2021-08-06", "2023-03-31", 6150),
+        None,
+    );
+    let same = publish(
+        &kv,
+        &with_holdout(1.001, "2021-08-06", "2023-03-31", 6150),
+        None,
+    );
+    let later = publish(
+        &kv,
+        &with_holdout(1.002, "2022-08-05", "2023-03-31", 3482),
+        None,
+    );
+
+    let gate = promote(&kv, Alias::Champion, same, false, 0.01)
+        .unwrap()
+        .gate
+        .unwrap();
+    assert!(
+        gate.message
+            .contains("on the same holdout (2021-08-06 … 2023-03-31, n = 6150)"),
+        "{}",
+        gate.message
+    );
+    let gate = promote(&kv, Alias::Champion, later, false, 0.01)
+        .unwrap()
+        .gate
+        .unwrap();
+    assert!(
+        gate.message.contains(
+            "on different matches (2022-08-05 … 2023-03-31, n = 3482, against 2021-08-06 … 2023-03-31, n = 6150)"
+        ),
+        "{}",
+        gate.message
+    );
+    // A card without the window (a model of one's own) is judged as before.
+    let plain = publish(&kv, &with_log_loss(&logreg(), Some(1.0)), None);
+    let gate = promote(&kv, Alias::Champion, plain, false, 0.01)
+        .unwrap()
+        .gate
+        .unwrap();
+    assert!(
+        !gate.message.contains("holdout (") && !gate.message.contains("different"),
+        "{}",
+        gate.message
+    );
+    let listed = block_on(registry::read_index(&kv)).unwrap();
+    assert_eq!(
+        listed.get(later).unwrap().holdout_window.as_deref(),
+        Some("2022-08-05 … 2023-03-31, n = 3482")
+    );
+}
+
 #[test]
 fn rollback_walks_an_alias_back_through_its_versions() {
     let kv = MemoryKv::new();

@@ -55,6 +55,12 @@ pub struct VersionEntry {
     pub onnx_bytes: u64,
     pub n_features: u64,
     pub holdout_log_loss: Option<f64>,
+    /// Where that log-loss was measured ([`ServingCard::holdout_window`]);
+    /// absent from versions registered before it was recorded.
+    ///
+    /// [`ServingCard::holdout_window`]: crate::card::ServingCard::holdout_window
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout_window: Option<String>,
 }
 
 /// The value of `model/alias/<alias>`.

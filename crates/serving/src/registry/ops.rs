@@ -187,6 +187,7 @@ async fn register(
         onnx_bytes: upload.onnx.len() as u64,
         n_features: card.features.len() as u64,
         holdout_log_loss: card.holdout_log_loss(),
+        holdout_window: card.holdout_window(),
     };
     index.versions.push(entry.clone());
     kv.set(keys::INDEX, &to_json(index)).await?;
@@ -306,10 +307,11 @@ fn judge(
         (Some(new), Some(old)) => {
             let passed = new <= old + tolerance;
             let verdict = if passed { "within" } else { "beyond" };
+            let holdouts = compared_on(candidate, champion);
             (
                 passed,
                 format!(
-                    "holdout log-loss {new:.5} vs the champion's {old:.5}: {verdict} the tolerance of {tolerance}"
+                    "holdout log-loss {new:.5} vs the champion's {old:.5}{holdouts}: {verdict} the tolerance of {tolerance}"
                 ),
             )
         }
@@ -323,6 +325,17 @@ fn judge(
         passed,
         forced: !passed && force,
         message,
+    }
+}
+
+/// Each card's log-loss is on its own holdout: say whether the two are the
+/// same matches, when both cards tell.
+fn compared_on(candidate: &VersionEntry, champion: Option<&VersionEntry>) -> String {
+    let theirs = champion.and_then(|c| c.holdout_window.as_deref());
+    match (candidate.holdout_window.as_deref(), theirs) {
+        (Some(a), Some(b)) if a == b => format!(" on the same holdout ({a})"),
+        (Some(a), Some(b)) => format!(" on different matches ({a}, against {b})"),
+        _ => String::new(),
     }
 }
 

@@ -205,8 +205,8 @@ fn list(remote: &RemoteArgs) -> Result<()> {
     let list = call(remote, "GET", "/admin/models", None)?;
     let aliases = list["aliases"].as_object().cloned().unwrap_or_default();
     println!(
-        "{:>7}  {:<18} {:<22} {:>9}  {:<24}  aliases",
-        "version", "name", "run_id", "log-loss", "registered_at"
+        "{:>7}  {:<18} {:<22} {:>9}  {:<24}  {:<20}  on holdout",
+        "version", "name", "run_id", "log-loss", "registered_at", "aliases"
     );
     for v in list["versions"].as_array().into_iter().flatten() {
         let version = v["version"].as_u64().unwrap_or(0);
@@ -219,11 +219,12 @@ fn list(remote: &RemoteArgs) -> Result<()> {
             .as_f64()
             .map_or("-".to_string(), |l| format!("{l:.5}"));
         println!(
-            "{version:>7}  {:<18} {:<22} {log_loss:>9}  {:<24}  {}",
+            "{version:>7}  {:<18} {:<22} {log_loss:>9}  {:<24}  {:<20}  {}",
             v["name"].as_str().unwrap_or("?"),
             v["run_id"].as_str().unwrap_or("?"),
             v["registered_at"].as_str().unwrap_or("?"),
-            names.join(", ")
+            names.join(", "),
+            v["holdout_window"].as_str().unwrap_or("-")
         );
     }
     for (alias, pointer) in &aliases {
