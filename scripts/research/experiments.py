@@ -26,6 +26,15 @@ import extra_features as extra
 from prototype import BALANCE, DATA_DIR, FOLD_SETS, TOP_FIVE, Scores, compare, load, rps
 
 
+def compare_added(d, cols, variants, prefix=""):
+    """Each variant (name → the columns it adds) against `cols`, on the CV
+    folds and the two earlier sets, in that order."""
+    for name, split in FOLD_SETS.items():
+        base = Scores(d, cols, split)
+        for variant, added in variants.items():
+            compare(base, Scores(d, cols + added, split), f"{name}: {prefix}{variant}")
+
+
 def international_breaks(d, cols):
     base = Scores(d, cols)
     for min_matches in (10, 20):
@@ -85,10 +94,7 @@ def replicate(d, cols):
     """The two small CV gains, on the seasons before the CV folds."""
     d["league_draw_share"] = extra.league_draw_share(d, 190)
     d["red_home"], d["red_away"] = extra.previous_red_cards(d)
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        compare(base, Scores(d, cols + ["league_draw_share"], split), f"{name}: draw share")
-        compare(base, Scores(d, cols + ["red_home", "red_away"], split), f"{name}: red cards")
+    compare_added(d, cols, {"draw share": ["league_draw_share"], "red cards": ["red_home", "red_away"]})
 
 
 def ablate(d, cols):
@@ -114,8 +120,7 @@ def top_five_weights(d, cols):
     for c in ratings:
         d[f"{c}_top_five"] = d[c] * top_five
     added = [f"{c}_top_five" for c in ratings]
-    for name, split in FOLD_SETS.items():
-        compare(Scores(d, cols, split), Scores(d, cols + added, split), f"{name}: top-five weights")
+    compare_added(d, cols, {"top-five weights": added})
 
 
 def europe(d, cols):
@@ -134,10 +139,7 @@ def europe(d, cols):
         "europe flags in European months": ["europe_home_busy", "europe_away_busy"],
         "midweek": ["midweek"],
     }
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        for variant, added in variants.items():
-            compare(base, Scores(d, cols + added, split), f"{name}: {variant}")
+    compare_added(d, cols, variants)
 
 
 def goals_target(d, cols):
@@ -187,10 +189,7 @@ def head_to_head(d, cols):
         d[f"h2h_{variant}"] = values
     met = ~np.isnan(d.h2h_gd.values)
     print(f"matches with a previous meeting: {met.mean():.1%}")
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        for variant in h2h:
-            compare(base, Scores(d, cols + [f"h2h_{variant}"], split), f"{name}: head to head, {variant}")
+    compare_added(d, cols, {variant: [f"h2h_{variant}"] for variant in h2h}, "head to head, ")
 
 
 def form_residuals(d, cols):
@@ -207,10 +206,7 @@ def form_residuals(d, cols):
             d[f"residual_{kind}_{window}"] = values
         added[f"points, last {window}"] = [f"residual_points_{window}"]
     added["goal difference, last 10"] = ["residual_gd_10"]
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        for variant, columns in added.items():
-            compare(base, Scores(d, cols + columns, split), f"{name}: form residual, {variant}")
+    compare_added(d, cols, added, "form residual, ")
 
 
 def congestion(d, cols):
@@ -232,10 +228,7 @@ def congestion(d, cols):
         "next match within 3 days": ["soon_home", "soon_away"],
         "rest behind + ahead": ["span_home", "span_away"],
     }
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        for variant, added in variants.items():
-            compare(base, Scores(d, cols + added, split), f"{name}: {variant}")
+    compare_added(d, cols, variants)
 
 
 def stature(d, cols):
@@ -252,10 +245,7 @@ def stature(d, cols):
         d[f"slow_elo_{k}"] = extra.slow_elo(d, k)
         variants[f"slow Elo, k = {k}"] = [f"slow_elo_{k}"]
     print(d[["diff_elo", "slow_elo_5", "slow_elo_10"]].corr().round(3))
-    for name, split in FOLD_SETS.items():
-        base = Scores(d, cols, split)
-        for variant, added in variants.items():
-            compare(base, Scores(d, cols + added, split), f"{name}: {variant}")
+    compare_added(d, cols, variants)
 
 
 EXPERIMENTS = {
