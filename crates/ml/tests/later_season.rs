@@ -6,7 +6,7 @@
 //! ingested beside the real data and run through the default pipeline at a
 //! later as-of date: what the service meets when new seasons arrive.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use matchday_core::domain::OddsKind;
@@ -14,18 +14,13 @@ use matchday_data::Store;
 use matchday_ml::pipeline::{self, PipelineConfig};
 use matchday_ml::split::default_split;
 
+mod support;
+
 const SEASON: &str = "2023-2024";
 /// Replaces Southampton (relegated in 2022-23) in every one of its matches.
 const NEW_CLUB: &str = "Newtown";
 /// The E0 data row (0-based) given stale closing prices.
 const STALE_ROW: usize = 10;
-
-fn shared() -> PathBuf {
-    if let Ok(dir) = std::env::var("MATCHDAY_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/football-data")
-}
 
 /// The rows of a football-data file as fields (these files quote nothing).
 fn read_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -146,12 +141,7 @@ fn championship(source: &Path, out: &Path) {
 
 #[test]
 fn a_later_season_in_the_newer_format_is_imported_and_forecast() {
-    let source = shared();
-    assert!(
-        source.is_dir(),
-        "football-data not found at {}",
-        source.display()
-    );
+    let source = support::football_data_dir();
     let later = std::env::temp_dir().join(format!("matchday-later-season-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&later);
     let stale = premier_league(&source, &later);

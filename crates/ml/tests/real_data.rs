@@ -1,27 +1,16 @@
 //! The baseline on the real football-data.co.uk files in `shared/data`,
 //! read through `matchday-data` exactly as the sidecar reads them.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use matchday_data::Store;
 use matchday_ml::pipeline::{self, PipelineConfig};
 
-fn data_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("MATCHDAY_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/football-data")
-}
+mod support;
 
 #[test]
 fn baseline_beats_the_naive_forecast_on_real_data() {
-    let dir = data_dir();
-    assert!(
-        dir.is_dir(),
-        "football-data not found at {} (set MATCHDAY_DATA_DIR)",
-        dir.display()
-    );
+    let dir = support::football_data_dir();
     let t = Instant::now();
     let mut store = Store::open_in_memory().unwrap();
     store.ingest_football_data(&dir, |_| {}).unwrap();
