@@ -36,6 +36,10 @@ pub struct DataPointer {
     /// empty lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<crate::market::layout::MarketPointer>,
+    /// Rows of the version's recent results ([`crate::recent`]), in chunks
+    /// of `chunk_rows`; absent in versions published before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_results: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,6 +60,8 @@ pub enum Listing {
     LiveYear(i32),
     /// `/livescores/?year=Y&month=M`.
     LiveMonth(i32, u32),
+    /// The recent results the promotion gate re-scores ([`crate::recent`]).
+    RecentResults,
 }
 
 impl Listing {
@@ -65,6 +71,7 @@ impl Listing {
             Listing::FuturePredictions => "predictions/future".into(),
             Listing::LiveYear(y) => format!("live/{y:04}"),
             Listing::LiveMonth(y, m) => format!("live/{y:04}-{m:02}"),
+            Listing::RecentResults => "recent".into(),
         }
     }
 }
@@ -138,6 +145,7 @@ mod tests {
             feature_bucket_key(v, 0),
             match_bucket_key(v, 1),
             upcoming_summaries_key(v),
+            chunk_key(v, &Listing::RecentResults, 2),
         ] {
             assert_eq!(version_of_key(&key), Some(v));
             assert!(key.starts_with(&version_prefix(v)), "{key}");

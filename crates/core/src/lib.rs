@@ -17,6 +17,7 @@ pub mod lookup;
 pub mod margin;
 pub mod market;
 pub mod query;
+pub mod recent;
 pub mod response;
 pub mod route;
 pub mod strict_json;

@@ -11,8 +11,11 @@ use crate::market_records::{self, MarketData};
 use matchday_core::codec::{RecordBucket, RowChunk};
 use matchday_core::json;
 use matchday_core::layout::{self, Counts, DataPointer, Listing};
+use matchday_core::market::card;
 use matchday_core::market::wire::SummaryRecord;
+use matchday_core::recent::{self, RecentResult};
 use matchday_core::types::{MatchStatus, MatchSummary, PrecomputedPrediction};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 
 /// Average records per bucket: a lookup reads ~32 small JSON records (~12 KB)
@@ -224,6 +227,8 @@ pub fn build(
         );
     }
 
+    let recent_results = recent_results(version, &matches, data, &mut records);
+
     let (market, market_records) = market_records::build(
         version,
         &data.matches,
@@ -247,8 +252,40 @@ pub fn build(
             upcoming: upcoming.len() as u32,
         },
         market: Some(market),
+        recent_results: Some(recent_results),
     };
     Ok(VersionRecords { pointer, records })
+}
+
+/// The last [`recent::MAX_ROWS`] finished matches with a result and a
+/// feature row, in kick-off order (`matches` is sorted), as chunks of
+/// [`recent::RecentResult`] rows; returns how many rows were written.
+fn recent_results(
+    version: &str,
+    matches: &[&MatchSummary],
+    data: &DataSet,
+    out: &mut Records,
+) -> u32 {
+    let features: HashMap<i64, &FeatureRow> =
+        data.features.rows.iter().map(|f| (f.match_id, f)).collect();
+    let finished: Vec<Vec<u8>> = matches
+        .iter()
+        .filter_map(|m| {
+            let outcome = card::result(m)?;
+            let row = features.get(&m.match_id)?;
+            let record = feature_json(&data.features.names, row);
+            Some(RecentResult {
+                match_id: m.match_id,
+                kickoff: m.start_time_utc.clone(),
+                outcome: outcome.class_index(),
+                features: RawValue::from_string(String::from_utf8(record).ok()?).ok()?,
+            })
+        })
+        .map(|r| r.to_json())
+        .collect();
+    let recent = &finished[finished.len().saturating_sub(recent::MAX_ROWS)..];
+    chunks(version, &Listing::RecentResults, recent, out);
+    recent.len() as u32
 }
 
 /// `2023-05-28T15:30:00Z` → (2023, 5).

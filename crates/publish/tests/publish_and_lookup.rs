@@ -433,3 +433,53 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     let back = block_on(commit::rollback(&kv)).unwrap();
     assert_eq!(back.version, first.version);
 }
+
+/// The recent results of the live version, decoded from its chunks.
+fn recent_results(kv: &MemoryKv) -> Vec<matchday_core::recent::RecentResult> {
+    let pointer: layout::DataPointer =
+        serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
+    let rows = pointer
+        .recent_results
+        .expect("recent results in the pointer");
+    let chunks = matchday_core::recent::chunk_count(rows, pointer.chunk_rows);
+    let mut out = Vec::new();
+    for chunk in 0..chunks {
+        let key = layout::chunk_key(&pointer.version, &layout::Listing::RecentResults, chunk);
+        let bytes = block_on(kv.get(&key)).unwrap().expect("chunk");
+        out.extend(matchday_core::recent::decode_chunk(chunk, &bytes).unwrap());
+    }
+    assert_eq!(out.len(), rows as usize);
+    out
+}
+
+#[test]
+fn the_recent_results_are_the_finished_matches_with_their_published_features() {
+    let kv = MemoryKv::new();
+    block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
+    let recent = recent_results(&kv);
+    // Upcoming matches have no result: the 590 finished ones, in kick-off order.
+    let ids: Vec<i64> = recent.iter().map(|r| r.match_id).collect();
+    assert_eq!(ids, (1000..1590).collect::<Vec<_>>());
+    assert!(recent.iter().all(|r| r.outcome == 0), "2–1: home wins");
+    assert_eq!(recent[3].kickoff, "2023-01-04T15:00:00Z");
+    // The feature record is the one the feature buckets hold, nulls left out.
+    assert_eq!(recent[0].features.get(), r#"{"diff_elo":0.0}"#);
+    assert_eq!(
+        serde_json::from_str::<Value>(recent[3].features.get()).unwrap(),
+        serde_json::json!({"diff_elo": 3.0, "diff_win_5_mean": 0.5})
+    );
+
+    // At most MAX_ROWS, the most recent ones.
+    let kv = MemoryKv::new();
+    let max = matchday_core::recent::MAX_ROWS;
+    block_on(commit::publish(
+        &kv,
+        &bundle_bytes(max + 110, max + 100, RUN),
+        now(0),
+    ))
+    .unwrap();
+    let recent = recent_results(&kv);
+    assert_eq!(recent.len(), max);
+    assert_eq!(recent[0].match_id, 1000 + 100);
+    assert_eq!(recent[max - 1].match_id, 1000 + max as i64 + 99);
+}
