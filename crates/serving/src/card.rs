@@ -156,6 +156,16 @@ impl ServingCard {
         ))
     }
 
+    /// The kick-off of the last match the model was trained on
+    /// (`data_window.train_to`), when the card says: the promotion gate
+    /// re-scores two versions only on matches after both.
+    pub fn trained_to(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let stamp = self.data_window.get("train_to")?.as_str()?;
+        chrono::DateTime::parse_from_rfc3339(stamp)
+            .ok()
+            .map(|t| t.to_utc())
+    }
+
     /// `params` flattened to `dotted.key → text`, the shape of MLflow's
     /// params (`{"windows": [5], "elo": {"k": 15}}` → `windows = [5]`,
     /// `elo.k = 15`).
@@ -213,6 +223,7 @@ mod tests {
         assert_eq!(card.fill_values(), vec![0.5, 0.5]);
         assert_eq!(card.holdout_log_loss(), Some(1.0));
         assert_eq!(card.holdout_window(), None, "no data_window in this card");
+        assert_eq!(card.trained_to(), None);
         let params = card.flat_params();
         assert_eq!(params["windows"], "[5]");
         assert_eq!(params["elo.k"], "15.0");
@@ -226,6 +237,17 @@ mod tests {
         let card = ServingCard::parse(json.as_bytes()).unwrap();
         assert_eq!(card.features.len(), 6);
         assert!(card.test_metrics.unwrap().rps.is_some());
+    }
+
+    #[test]
+    fn the_training_window_ends_at_train_to() {
+        let mut card: serde_json::Value = serde_json::from_str(&card_json(&["a"])).unwrap();
+        card["data_window"] = serde_json::json!({"train_to": "2021-05-23T19:00:00Z"});
+        let card = ServingCard::parse(&serde_json::to_vec(&card).unwrap()).unwrap();
+        assert_eq!(
+            card.trained_to().map(|t| t.to_rfc3339()),
+            Some("2021-05-23T19:00:00+00:00".to_string())
+        );
     }
 
     #[test]

@@ -308,6 +308,190 @@ fn the_gate_says_whether_two_log_losses_are_on_the_same_matches() {
     );
 }
 
+/// `n` finished matches from 2022-05-01, one every 12 hours, cycling
+/// through the 15 fixture rows; each result is the outcome the tree
+/// fixture thought least likely, so the trees score clearly worse than the
+/// logistic regression. Returns the rows and, per model, the expected
+/// log-loss of the rows after `after` from the fixtures' own probabilities
+/// (onnxruntime's), not from our inference.
+fn finished_matches(n: usize, after: &str) -> (Vec<Finished>, f64, f64, usize) {
+    let logreg_rows = json_fixture("expected.json")["rows"].clone();
+    let tree_rows = json_fixture("gbt_expected.json")["rows"].clone();
+    let start = chrono::DateTime::parse_from_rfc3339("2022-05-01T15:00:00Z").unwrap();
+    let after = chrono::DateTime::parse_from_rfc3339(after).unwrap();
+    let (mut logreg_loss, mut tree_loss, mut counted) = (0.0, 0.0, 0);
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let k = i % 15;
+        let p = |rows: &serde_json::Value, class: usize| {
+            rows[k]["probabilities"][class].as_f64().unwrap()
+        };
+        let outcome = (0..3)
+            .min_by(|&a, &b| p(&tree_rows, a).total_cmp(&p(&tree_rows, b)))
+            .unwrap();
+        let kickoff = start + chrono::Duration::hours(12 * i as i64);
+        if kickoff > after {
+            logreg_loss -= p(&logreg_rows, outcome).ln();
+            tree_loss -= p(&tree_rows, outcome).ln();
+            counted += 1;
+        }
+        rows.push(Finished {
+            kickoff: kickoff
+                .to_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            outcome: outcome as u8,
+            features: logreg_rows[k]["features"].clone(),
+        });
+    }
+    let n = counted as f64;
+    (rows, logreg_loss / n, tree_loss / n, counted)
+}
+
+/// The logistic regression as champion, its card saying 1.00 and its
+/// training ending on 2021-05-23, and the trees registered beside it with
+/// `trees_log_loss` in a card whose training ends a year later.
+fn a_year_apart(kv: &MemoryKv, trees_log_loss: f64) -> (u64, u64) {
+    let logreg_v = publish(
+        kv,
+        &trained_to(&logreg(), 1.00, "2021-05-23T19:00:00Z"),
+        None,
+    );
+    let trees_v = publish(
+        kv,
+        &trained_to(&trees(), trees_log_loss, "2022-05-29T19:00:00Z"),
+        None,
+    );
+    (logreg_v, trees_v)
+}
+
+#[test]
+fn the_gate_rescores_both_models_on_the_same_unseen_matches() {
+    let kv = MemoryKv::new();
+    // The cards flatter the trees (0.90 against 1.00), and the trees were
+    // trained a year later, so their cards' holdouts are other matches.
+    let (champion_v, trees_v) = a_year_apart(&kv, 0.90);
+    // 700 matches from 2022-05-01; those up to the trees' window's end are
+    // left out, as the trees may have seen them.
+    let (rows, logreg_loss, tree_loss, common) = finished_matches(700, "2022-05-29T19:00:00Z");
+    assert!(tree_loss > logreg_loss + 0.1, "the fixture's premise");
+    publish_recent_results(&kv, "d7", &rows);
+
+    let gate = match promote(&kv, Alias::Champion, trees_v, false, 0.01) {
+        Err(RegistryError::Refused(gate)) => gate,
+        other => panic!("the re-score must refuse the trees: {other:?}"),
+    };
+    let rescored = gate.rescored.clone().expect("re-scored");
+    assert_eq!(rescored.matches, common);
+    assert_eq!(rescored.data_version, "d7");
+    assert_eq!(
+        (
+            rescored.first_kickoff.as_str(),
+            rescored.last_kickoff.as_str()
+        ),
+        ("2022-05-30", "2023-04-16")
+    );
+    assert!(
+        (rescored.candidate_log_loss - tree_loss).abs() < 1e-5,
+        "{rescored:?} vs {tree_loss}"
+    );
+    assert!(
+        (rescored.champion_log_loss - logreg_loss).abs() < 1e-5,
+        "{rescored:?} vs {logreg_loss}"
+    );
+    assert_eq!(gate.candidate_log_loss, Some(rescored.candidate_log_loss));
+    assert!(
+        gate.message.contains(&format!(
+            "on the same {common} finished matches after both training windows (2022-05-30 … 2023-04-16, data version d7): beyond"
+        )),
+        "{}",
+        gate.message
+    );
+    assert_eq!(champion(&kv), Some(champion_v));
+    // Within a wide enough tolerance it passes, on the same figures.
+    let moved = promote(&kv, Alias::Champion, trees_v, false, 0.2).unwrap();
+    assert_eq!(moved.gate.unwrap().rescored, Some(rescored));
+    assert_eq!(champion(&kv), Some(trees_v));
+
+    // The same model under a card that says 5.0 scores the same: it passes.
+    let same = publish(
+        &kv,
+        &trained_to(&trees(), 5.0, "2022-01-02T19:00:00Z"),
+        None,
+    );
+    let gate = promote(&kv, Alias::Champion, same, false, 0.0)
+        .unwrap()
+        .gate
+        .unwrap();
+    let rescored = gate.rescored.unwrap();
+    assert_eq!(rescored.candidate_log_loss, rescored.champion_log_loss);
+    assert_eq!(
+        rescored.matches, common,
+        "after the later of the two windows"
+    );
+}
+
+#[test]
+fn without_enough_common_matches_the_gate_judges_by_the_cards_and_says_why() {
+    let kv = MemoryKv::new();
+    let (_, late) = a_year_apart(&kv, 0.99);
+    // Promotes the trees (the cards pass them), then rolls back, and
+    // returns what the gate said.
+    let gate_says = |kv: &MemoryKv| {
+        let gate = promote(kv, Alias::Champion, late, false, 0.01)
+            .unwrap()
+            .gate
+            .unwrap();
+        block_on(registry::rollback(kv, Alias::Champion, NOW)).unwrap();
+        assert!(gate.rescored.is_none());
+        assert_eq!(
+            (gate.candidate_log_loss, gate.champion_log_loss),
+            (Some(0.99), Some(1.0))
+        );
+        gate.message
+    };
+    let message = gate_says(&kv);
+    assert!(
+        message.ends_with("(by the cards; not re-scored: no data version is live)"),
+        "{message}"
+    );
+
+    // A data version published before recent results existed.
+    publish_features(&kv);
+    let message = gate_says(&kv);
+    assert!(
+        message.contains("not re-scored: data version d1 was published without recent results"),
+        "{message}"
+    );
+
+    // 330 matches, of which 273 after the trees' window.
+    let (rows, _, _, common) = finished_matches(330, "2022-05-29T19:00:00Z");
+    assert_eq!(common, 273);
+    publish_recent_results(&kv, "d8", &rows);
+    let message = gate_says(&kv);
+    assert!(
+        message.contains(&format!(
+            "not re-scored: data version d8 has {common} finished matches after both training windows (after 2022-05-29), fewer than the 300 a re-score needs"
+        )),
+        "{message}"
+    );
+
+    // A card that does not say when its training data ends.
+    let (rows, ..) = finished_matches(700, "2022-05-29T19:00:00Z");
+    publish_recent_results(&kv, "d9", &rows);
+    let own = publish(&kv, &with_log_loss(&logreg(), Some(0.95)), None);
+    let message = promote(&kv, Alias::Champion, own, false, 0.01)
+        .unwrap()
+        .gate
+        .unwrap()
+        .message;
+    assert!(
+        message.contains(&format!(
+            "not re-scored: the card of version {own} does not say when its training data ends (data_window.train_to)"
+        )),
+        "{message}"
+    );
+}
+
 #[test]
 fn rollback_walks_an_alias_back_through_its_versions() {
     let kv = MemoryKv::new();

@@ -607,6 +607,48 @@ fn the_promotion_gate_refuses_a_worse_model_unless_forced() {
 }
 
 #[test]
+fn the_promotion_gate_rescores_both_models_inside_the_component() {
+    let app = app_with_model(AppOptions::default());
+    // The champion's own ONNX under a card claiming a far worse holdout:
+    // by the cards the gate would refuse it, re-scored on the published
+    // recent results it is the same model and passes.
+    let model = sample_model();
+    let mut card: Value = serde_json::from_slice(&model.card).unwrap();
+    card["test_metrics"]["log_loss"] = json!(5.0);
+    card["run_id"] = json!("run-same-model-other-card");
+    let same = ModelUpload {
+        onnx: model.onnx,
+        card: serde_json::to_vec(&card).unwrap(),
+    };
+    assert_eq!(publish_model(&app, &same, "").status, 201);
+    let started = std::time::Instant::now();
+    let reply = promote(&app, "champion", 2, false);
+    let took = started.elapsed();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let gate = &reply.json()["gate"];
+    let rescored = &gate["rescored"];
+    assert_eq!(
+        rescored["candidate_log_loss"],
+        rescored["champion_log_loss"]
+    );
+    let matches = rescored["matches"].as_u64().expect("re-scored matches");
+    assert!(matches >= 300, "{gate}");
+    let log_loss = rescored["champion_log_loss"].as_f64().unwrap();
+    assert!(
+        log_loss > 0.8 && log_loss < 1.2,
+        "a real model's log-loss: {gate}"
+    );
+    assert!(
+        gate["message"].as_str().unwrap().contains(&format!(
+            "on the same {matches} finished matches after both training windows"
+        )),
+        "{gate}"
+    );
+    eprintln!("promotion with a re-score of {matches} matches took {took:?}");
+    assert_eq!(app.get("/predict/model/info").json()["version"], "2");
+}
+
+#[test]
 fn a_store_outage_is_a_503_with_retry_after() {
     let down = Arc::new(AtomicBool::new(false));
     let flag = down.clone();

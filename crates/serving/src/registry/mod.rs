@@ -9,12 +9,14 @@
 
 pub mod keys;
 mod ops;
+mod rescore;
 
 pub use keys::Alias;
 pub use ops::{
     AliasMove, GateOutcome, PromoteRequest, PublishOutcome, RegistryError, RegistryList, promote,
     publish, registry_list, rollback,
 };
+pub use rescore::{MIN_MATCHES, Rescored};
 
 use matchday_core::kv::{KvError, KvRead};
 use serde::{Deserialize, Serialize};

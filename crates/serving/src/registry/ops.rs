@@ -12,6 +12,7 @@
 //! narrows that window to the two writes themselves.
 
 use super::keys::{self, Alias};
+use super::rescore::{self, Rescored};
 use super::{
     ALIAS_HISTORY, AliasPointer, RegistryIndex, VersionEntry, read_alias, read_index, sha256_hex,
 };
@@ -35,7 +36,7 @@ pub enum RegistryError {
     Conflict(String),
     /// The promotion gate said no; nothing was changed.
     #[error("{}", .0.message)]
-    Refused(GateOutcome),
+    Refused(Box<GateOutcome>),
     #[error(transparent)]
     Store(#[from] KvError),
 }
@@ -45,8 +46,14 @@ pub enum RegistryError {
 pub struct GateOutcome {
     pub candidate_version: u64,
     pub champion_version: Option<u64>,
+    /// The log-losses judged: re-scored on common matches when possible,
+    /// else each card's own holdout figure.
     pub candidate_log_loss: Option<f64>,
     pub champion_log_loss: Option<f64>,
+    /// The common matches both were scored on; absent when the gate fell
+    /// back on the cards (the message says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescored: Option<Rescored>,
     /// Largest holdout log-loss increase over the champion that passes.
     pub tolerance: f64,
     pub passed: bool,
@@ -235,9 +242,16 @@ async fn promote_in(
     }
     let gate = match (request.alias, &current) {
         (Alias::Champion, Some(champion)) => {
-            let gate = judge(entry, index.get(champion.version), tolerance, request.force);
+            let evidence = rescore::rescore(kv, request.version, champion.version).await?;
+            let gate = judge(
+                entry,
+                index.get(champion.version),
+                evidence,
+                tolerance,
+                request.force,
+            );
             if !gate.passed && !gate.forced {
-                return Err(RegistryError::Refused(gate));
+                return Err(RegistryError::Refused(Box::new(gate)));
             }
             Some(gate)
         }
@@ -282,38 +296,68 @@ async fn promote_in(
     })
 }
 
-/// The promotion gate: the candidate's holdout log-loss may exceed the
-/// champion's by at most `tolerance`.
+/// The promotion gate: the candidate's log-loss may exceed the champion's
+/// by at most `tolerance`, on the common matches both were re-scored on
+/// ([`rescore`]) or, when that is not possible, on their cards' holdouts.
 fn judge(
     candidate: &VersionEntry,
     champion: Option<&VersionEntry>,
+    evidence: Result<Rescored, String>,
     tolerance: f64,
     force: bool,
 ) -> GateOutcome {
-    let candidate_log_loss = candidate.holdout_log_loss;
-    let champion_log_loss = champion.and_then(|c| c.holdout_log_loss);
-    let (passed, message) = match (candidate_log_loss, champion_log_loss) {
-        (None, _) => (
-            false,
-            format!(
-                "version {} has no holdout log-loss in its card, so the gate cannot judge it",
-                candidate.version
-            ),
-        ),
-        (Some(_), None) => (
-            true,
-            "the current champion has no holdout log-loss: nothing to compare against".to_string(),
-        ),
-        (Some(new), Some(old)) => {
-            let passed = new <= old + tolerance;
-            let verdict = if passed { "within" } else { "beyond" };
-            let holdouts = compared_on(candidate, champion);
+    let verdict = |passed: bool| if passed { "within" } else { "beyond" };
+    let (candidate_log_loss, champion_log_loss, passed, message, rescored) = match evidence {
+        Ok(r) => {
+            let passed = r.candidate_log_loss <= r.champion_log_loss + tolerance;
+            let message = format!(
+                "log-loss {:.5} vs the champion's {:.5} on the same {} finished matches after both training windows ({} … {}, data version {}): {} the tolerance of {tolerance}",
+                r.candidate_log_loss,
+                r.champion_log_loss,
+                r.matches,
+                r.first_kickoff,
+                r.last_kickoff,
+                r.data_version,
+                verdict(passed)
+            );
             (
+                Some(r.candidate_log_loss),
+                Some(r.champion_log_loss),
                 passed,
-                format!(
-                    "holdout log-loss {new:.5} vs the champion's {old:.5}{holdouts}: {verdict} the tolerance of {tolerance}"
-                ),
+                message,
+                Some(r),
             )
+        }
+        Err(why) => {
+            let new = candidate.holdout_log_loss;
+            let old = champion.and_then(|c| c.holdout_log_loss);
+            let (passed, message) = match (new, old) {
+                (None, _) => (
+                    false,
+                    format!(
+                        "version {} has no holdout log-loss in its card, so the gate cannot judge it",
+                        candidate.version
+                    ),
+                ),
+                (Some(_), None) => (
+                    true,
+                    "the current champion has no holdout log-loss: nothing to compare against"
+                        .to_string(),
+                ),
+                (Some(new), Some(old)) => {
+                    let passed = new <= old + tolerance;
+                    let holdouts = compared_on(candidate, champion);
+                    (
+                        passed,
+                        format!(
+                            "holdout log-loss {new:.5} vs the champion's {old:.5}{holdouts}: {} the tolerance of {tolerance}",
+                            verdict(passed)
+                        ),
+                    )
+                }
+            };
+            let message = format!("{message} (by the cards; not re-scored: {why})");
+            (new, old, passed, message, None)
         }
     };
     GateOutcome {
@@ -321,6 +365,7 @@ fn judge(
         champion_version: champion.map(|c| c.version),
         candidate_log_loss,
         champion_log_loss,
+        rescored,
         tolerance,
         passed,
         forced: !passed && force,

@@ -106,22 +106,28 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
                 .await
                 .unwrap();
         }
-        let pointer = DataPointer {
-            version: DATA_VERSION.into(),
-            buckets,
-            chunk_rows: 256,
-            published_at: COMPUTED_AT.into(),
-            as_of: "2023-04-01T00:00:00Z".into(),
-            predictions_computed_at: COMPUTED_AT.into(),
-            model_run_id: "run".into(),
-            counts: Counts::default(),
-            market: None,
-        };
-        kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
-            .await
-            .unwrap();
+        make_live(kv, DATA_VERSION, buckets, None).await;
     });
     rows
+}
+
+/// Points `data/current` at `version`, as a publish's last write does.
+async fn make_live(kv: &MemoryKv, version: &str, buckets: u32, recent_results: Option<u32>) {
+    let pointer = DataPointer {
+        version: version.into(),
+        buckets,
+        chunk_rows: layout::CHUNK_ROWS as u32,
+        published_at: COMPUTED_AT.into(),
+        as_of: "2023-04-01T00:00:00Z".into(),
+        predictions_computed_at: COMPUTED_AT.into(),
+        model_run_id: "run".into(),
+        counts: Counts::default(),
+        market: None,
+        recent_results,
+    };
+    kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
+        .await
+        .unwrap();
 }
 
 pub struct Service {
@@ -196,4 +202,51 @@ pub fn error(response: &HttpResponse, status: u16) -> (String, Vec<String>) {
         .map(|a| a.iter().map(|f| f.as_str().unwrap().to_string()).collect())
         .unwrap_or_default();
     (code, fields)
+}
+
+/// The card with its holdout log-loss and the end of its training window
+/// (`data_window.train_to`, as the sidecar's cards record it) replaced.
+pub fn trained_to(upload: &ModelUpload, log_loss: f64, train_to: &str) -> ModelUpload {
+    let upload = with_log_loss(upload, Some(log_loss));
+    let mut card: serde_json::Value = serde_json::from_slice(&upload.card).unwrap();
+    card["data_window"]["train_to"] = train_to.into();
+    card["run_id"] = format!("run-{train_to}-{log_loss}").into();
+    ModelUpload {
+        onnx: upload.onnx,
+        card: serde_json::to_vec(&card).unwrap(),
+    }
+}
+
+/// One finished match of a data version's recent results.
+pub struct Finished {
+    pub kickoff: String,
+    pub outcome: u8,
+    pub features: serde_json::Value,
+}
+
+/// A live data version `version` whose recent results are `rows` (in
+/// kick-off order), chunked as the publisher chunks them.
+pub fn publish_recent_results(kv: &MemoryKv, version: &str, rows: &[Finished]) {
+    use matchday_core::codec::RowChunk;
+    use matchday_core::recent::RecentResult;
+    let encoded: Vec<Vec<u8>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            RecentResult {
+                match_id: 5000 + i as i64,
+                kickoff: r.kickoff.clone(),
+                outcome: r.outcome,
+                features: serde_json::value::to_raw_value(&r.features).unwrap(),
+            }
+            .to_json()
+        })
+        .collect();
+    block_on(async {
+        for (i, chunk) in encoded.chunks(layout::CHUNK_ROWS).enumerate() {
+            let key = layout::chunk_key(version, &layout::Listing::RecentResults, i);
+            kv.set(&key, &RowChunk::encode(chunk)).await.unwrap();
+        }
+        make_live(kv, version, 1, Some(rows.len() as u32)).await;
+    });
 }

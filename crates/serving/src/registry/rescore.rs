@@ -1,0 +1,160 @@
+//! The promotion gate's like-for-like evidence.
+//!
+//! Each card reports a log-loss on its own test split, and two versions
+//! with different split dates were tested on different matches. So before
+//! judging, the gate scores both models on the same matches: the finished
+//! matches of the live data version that kicked off after both training
+//! windows ended (neither model has seen them), with the feature records
+//! the app serves (a model is judged as it would be served). They come from
+//! the version's recent results ([`matchday_core::recent`]), read newest
+//! chunk first and only as far back as the later training window.
+
+use super::keys;
+use crate::card::ServingCard;
+use crate::features::align_record;
+use crate::model::LoadedModel;
+use chrono::{DateTime, Utc};
+use matchday_core::kv::{KvError, KvRead};
+use matchday_core::layout::{self, DataPointer, Listing};
+use matchday_core::recent::{self, RecentResult};
+use serde::Serialize;
+
+/// Fewer common matches than this and the cards' own figures are used: the
+/// standard error of a log-loss difference on a few hundred matches is
+/// already near the default tolerance (0.01).
+pub const MIN_MATCHES: usize = 300;
+
+/// Probabilities are clipped here so one confident miss stays finite (the
+/// value `matchday-ml`'s metrics use; that crate is native-only).
+const LOG_LOSS_EPS: f64 = 1e-15;
+
+/// Both models' log-loss on the same finished matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rescored {
+    pub candidate_log_loss: f64,
+    pub champion_log_loss: f64,
+    pub matches: usize,
+    pub first_kickoff: String,
+    pub last_kickoff: String,
+    pub data_version: String,
+}
+
+/// Scores `candidate` and `champion` on their common unseen matches; the
+/// inner `Err` says why that is not possible (the gate then falls back on
+/// the cards and shows the reason). Only a store failure is an error.
+pub async fn rescore(
+    kv: &impl KvRead,
+    candidate: u64,
+    champion: u64,
+) -> Result<Result<Rescored, String>, KvError> {
+    let mut cards = Vec::with_capacity(2);
+    for version in [candidate, champion] {
+        let Some(bytes) = kv.get(&keys::card_key(version)).await? else {
+            return Ok(Err(format!("the card of version {version} is missing")));
+        };
+        let trained_to = ServingCard::parse(&bytes).ok().and_then(|c| c.trained_to());
+        let Some(trained_to) = trained_to else {
+            return Ok(Err(format!(
+                "the card of version {version} does not say when its training data ends (data_window.train_to)"
+            )));
+        };
+        cards.push((version, bytes, trained_to));
+    }
+    let after = cards.iter().map(|c| c.2).max().unwrap_or_default();
+
+    let Some(raw) = kv.get(layout::CURRENT).await? else {
+        return Ok(Err("no data version is live".into()));
+    };
+    let pointer: DataPointer = serde_json::from_slice(&raw)
+        .map_err(|e| KvError(format!("{} is corrupt: {e}", layout::CURRENT)))?;
+    let Some(rows) = pointer.recent_results else {
+        return Ok(Err(format!(
+            "data version {} was published without recent results (publish the data again)",
+            pointer.version
+        )));
+    };
+    let results = match results_after(kv, &pointer, rows, after).await? {
+        Ok(results) => results,
+        Err(why) => return Ok(Err(why)),
+    };
+    if results.len() < MIN_MATCHES {
+        return Ok(Err(format!(
+            "data version {} has {} finished matches after both training windows (after {}), fewer than the {MIN_MATCHES} a re-score needs",
+            pointer.version,
+            results.len(),
+            after.format("%Y-%m-%d")
+        )));
+    }
+
+    let mut log_losses = Vec::with_capacity(2);
+    for (version, card, _) in &cards {
+        let Some(onnx) = kv.get(&keys::onnx_key(*version)).await? else {
+            return Ok(Err(format!(
+                "the ONNX file of version {version} is missing"
+            )));
+        };
+        let scored =
+            LoadedModel::load(*version, &onnx, card).and_then(|model| log_loss(&model, &results));
+        match scored {
+            Ok(value) => log_losses.push(value),
+            Err(why) => return Ok(Err(why)),
+        }
+    }
+    let day = |r: &RecentResult| r.kickoff.get(..10).unwrap_or(&r.kickoff).to_string();
+    Ok(Ok(Rescored {
+        candidate_log_loss: log_losses[0],
+        champion_log_loss: log_losses[1],
+        matches: results.len(),
+        first_kickoff: results.first().map(day).unwrap_or_default(),
+        last_kickoff: results.last().map(day).unwrap_or_default(),
+        data_version: pointer.version,
+    }))
+}
+
+/// The recent results that kicked off after `after`, oldest first. Chunks
+/// are in kick-off order, so reading stops at the first chunk that starts
+/// at or before `after`.
+async fn results_after(
+    kv: &impl KvRead,
+    pointer: &DataPointer,
+    rows: u32,
+    after: DateTime<Utc>,
+) -> Result<Result<Vec<RecentResult>, String>, KvError> {
+    let is_after = |r: &RecentResult| {
+        DateTime::parse_from_rfc3339(&r.kickoff).is_ok_and(|t| t.to_utc() > after)
+    };
+    let mut newest_first: Vec<Vec<RecentResult>> = Vec::new();
+    for chunk in (0..recent::chunk_count(rows, pointer.chunk_rows)).rev() {
+        let key = layout::chunk_key(&pointer.version, &Listing::RecentResults, chunk);
+        let Some(bytes) = kv.get(&key).await? else {
+            return Ok(Err(format!("{key} is missing")));
+        };
+        let decoded = match recent::decode_chunk(chunk, &bytes) {
+            Ok(decoded) => decoded,
+            Err(why) => return Ok(Err(why)),
+        };
+        let reached_the_window = decoded.first().is_none_or(|r| !is_after(r));
+        newest_first.push(decoded.into_iter().filter(is_after).collect());
+        if reached_the_window {
+            break;
+        }
+    }
+    Ok(Ok(newest_first.into_iter().rev().flatten().collect()))
+}
+
+/// Mean negative log-probability of the results, the model fed as
+/// `/predict/{id}` feeds it.
+fn log_loss(model: &LoadedModel, results: &[RecentResult]) -> Result<f64, String> {
+    let mut total = 0.0;
+    for result in results {
+        let row = align_record(result.features.get().as_bytes(), model)?;
+        let p = model.predict(row).map_err(|e| {
+            format!(
+                "version {} failed on match {}: {e}",
+                model.version, result.match_id
+            )
+        })?;
+        total -= p[usize::from(result.outcome)].max(LOG_LOSS_EPS).ln();
+    }
+    Ok(total / results.len().max(1) as f64)
+}
