@@ -36,10 +36,10 @@ pub struct DataPointer {
     /// empty lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<crate::market::layout::MarketPointer>,
-    /// Rows of the version's recent results ([`crate::recent`]), in chunks
-    /// of `chunk_rows`; absent in versions published before they existed.
+    /// The version's recent results ([`crate::recent`]); absent in versions
+    /// published before they existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recent_results: Option<u32>,
+    pub recent_results: Option<crate::recent::RecentResults>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

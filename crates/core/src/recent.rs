@@ -16,6 +16,26 @@ use serde_json::value::RawValue;
 /// the gate only needs matches after the newer training window.
 pub const MAX_ROWS: usize = 8192;
 
+/// Rows per chunk: ~100 KB at 50 features, well under the item limits of
+/// the stores Spin can back key-value with.
+pub const CHUNK_ROWS: usize = 64;
+
+/// Where a data version's recent results are (in its [`DataPointer`]).
+///
+/// [`DataPointer`]: crate::layout::DataPointer
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentResults {
+    pub rows: u32,
+    pub chunk_rows: u32,
+}
+
+impl RecentResults {
+    /// Number of chunks.
+    pub fn chunks(&self) -> usize {
+        self.rows.div_ceil(self.chunk_rows.max(1)) as usize
+    }
+}
+
 /// One finished match: a row of the [`RowChunk`]s at
 /// `layout::chunk_key(version, &Listing::RecentResults, i)`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,11 +75,6 @@ pub fn decode_chunk(chunk: usize, bytes: &[u8]) -> Result<Vec<RecentResult>, Str
                 })
         })
         .collect()
-}
-
-/// Number of chunks holding `rows` rows.
-pub fn chunk_count(rows: u32, chunk_rows: u32) -> usize {
-    rows.div_ceil(chunk_rows.max(1)) as usize
 }
 
 #[cfg(test)]
@@ -104,9 +119,10 @@ mod tests {
 
     #[test]
     fn chunks_round_up() {
-        assert_eq!(chunk_count(0, 256), 0);
-        assert_eq!(chunk_count(256, 256), 1);
-        assert_eq!(chunk_count(257, 256), 2);
-        assert_eq!(chunk_count(10, 0), 10);
+        let chunks = |rows, chunk_rows| RecentResults { rows, chunk_rows }.chunks();
+        assert_eq!(chunks(0, 64), 0);
+        assert_eq!(chunks(64, 64), 1);
+        assert_eq!(chunks(65, 64), 2);
+        assert_eq!(chunks(10, 0), 10);
     }
 }

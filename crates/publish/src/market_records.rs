@@ -133,7 +133,13 @@ fn card_seasons(matches: &[MatchSummary]) -> BTreeSet<&str> {
     seasons.into_iter().rev().take(CARD_SEASONS).collect()
 }
 
-fn chunked(rows: &[Vec<u8>], chunk_rows: usize, key: impl Fn(usize) -> String, out: &mut Records) {
+/// `rows` as [`RowChunk`]s of `chunk_rows`, chunk `i` at `key(i)`.
+pub(crate) fn chunked(
+    rows: &[Vec<u8>],
+    chunk_rows: usize,
+    key: impl Fn(usize) -> String,
+    out: &mut Records,
+) {
     for (i, chunk) in rows.chunks(chunk_rows).enumerate() {
         out.push((key(i), RowChunk::encode(chunk)));
     }

@@ -8,12 +8,12 @@ use crate::artifacts::{FeatureRow, FeatureTable};
 use crate::bundle::BundleManifest;
 use crate::error::ArtifactError;
 use crate::market_records::{self, MarketData};
-use matchday_core::codec::{RecordBucket, RowChunk};
+use matchday_core::codec::RecordBucket;
 use matchday_core::json;
 use matchday_core::layout::{self, Counts, DataPointer, Listing};
 use matchday_core::market::card;
 use matchday_core::market::wire::SummaryRecord;
-use matchday_core::recent::{self, RecentResult};
+use matchday_core::recent::{self, RecentResult, RecentResults};
 use matchday_core::types::{MatchStatus, MatchSummary, PrecomputedPrediction};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
@@ -112,12 +112,12 @@ fn buckets<T>(
 }
 
 fn chunks(version: &str, listing: &Listing, rows: &[Vec<u8>], out: &mut Records) {
-    for (i, chunk) in rows.chunks(layout::CHUNK_ROWS).enumerate() {
-        out.push((
-            layout::chunk_key(version, listing, i),
-            RowChunk::encode(chunk),
-        ));
-    }
+    market_records::chunked(
+        rows,
+        layout::CHUNK_ROWS,
+        |i| layout::chunk_key(version, listing, i),
+        out,
+    );
 }
 
 fn feature_json(names: &[String], row: &FeatureRow) -> Vec<u8> {
@@ -259,13 +259,13 @@ pub fn build(
 
 /// The last [`recent::MAX_ROWS`] finished matches with a result and a
 /// feature row, in kick-off order (`matches` is sorted), as chunks of
-/// [`recent::RecentResult`] rows; returns how many rows were written.
+/// [`recent::RecentResult`] rows; returns where they are.
 fn recent_results(
     version: &str,
     matches: &[&MatchSummary],
     data: &DataSet,
     out: &mut Records,
-) -> u32 {
+) -> RecentResults {
     let features: HashMap<i64, &FeatureRow> =
         data.features.rows.iter().map(|f| (f.match_id, f)).collect();
     let finished: Vec<Vec<u8>> = matches
@@ -284,8 +284,16 @@ fn recent_results(
         .map(|r| r.to_json())
         .collect();
     let recent = &finished[finished.len().saturating_sub(recent::MAX_ROWS)..];
-    chunks(version, &Listing::RecentResults, recent, out);
-    recent.len() as u32
+    market_records::chunked(
+        recent,
+        recent::CHUNK_ROWS,
+        |i| layout::chunk_key(version, &Listing::RecentResults, i),
+        out,
+    );
+    RecentResults {
+        rows: recent.len() as u32,
+        chunk_rows: recent::CHUNK_ROWS as u32,
+    }
 }
 
 /// `2023-05-28T15:30:00Z` → (2023, 5).

@@ -438,17 +438,17 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
 fn recent_results(kv: &MemoryKv) -> Vec<matchday_core::recent::RecentResult> {
     let pointer: layout::DataPointer =
         serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
-    let rows = pointer
+    let recent = pointer
         .recent_results
         .expect("recent results in the pointer");
-    let chunks = matchday_core::recent::chunk_count(rows, pointer.chunk_rows);
+    assert_eq!(recent.chunk_rows, 64);
     let mut out = Vec::new();
-    for chunk in 0..chunks {
+    for chunk in 0..recent.chunks() {
         let key = layout::chunk_key(&pointer.version, &layout::Listing::RecentResults, chunk);
         let bytes = block_on(kv.get(&key)).unwrap().expect("chunk");
         out.extend(matchday_core::recent::decode_chunk(chunk, &bytes).unwrap());
     }
-    assert_eq!(out.len(), rows as usize);
+    assert_eq!(out.len(), recent.rows as usize);
     out
 }
 

@@ -16,7 +16,7 @@ use crate::model::LoadedModel;
 use chrono::{DateTime, Utc};
 use matchday_core::kv::{KvError, KvRead};
 use matchday_core::layout::{self, DataPointer, Listing};
-use matchday_core::recent::{self, RecentResult};
+use matchday_core::recent::{self, RecentResult, RecentResults};
 use serde::Serialize;
 
 /// Fewer common matches than this and the cards' own figures are used: the
@@ -67,13 +67,13 @@ pub async fn rescore(
     };
     let pointer: DataPointer = serde_json::from_slice(&raw)
         .map_err(|e| KvError(format!("{} is corrupt: {e}", layout::CURRENT)))?;
-    let Some(rows) = pointer.recent_results else {
+    let Some(recent) = &pointer.recent_results else {
         return Ok(Err(format!(
             "data version {} was published without recent results (publish the data again)",
             pointer.version
         )));
     };
-    let results = match results_after(kv, &pointer, rows, after).await? {
+    let results = match results_after(kv, &pointer.version, recent, after).await? {
         Ok(results) => results,
         Err(why) => return Ok(Err(why)),
     };
@@ -116,16 +116,16 @@ pub async fn rescore(
 /// at or before `after`.
 async fn results_after(
     kv: &impl KvRead,
-    pointer: &DataPointer,
-    rows: u32,
+    version: &str,
+    recent: &RecentResults,
     after: DateTime<Utc>,
 ) -> Result<Result<Vec<RecentResult>, String>, KvError> {
     let is_after = |r: &RecentResult| {
         DateTime::parse_from_rfc3339(&r.kickoff).is_ok_and(|t| t.to_utc() > after)
     };
     let mut newest_first: Vec<Vec<RecentResult>> = Vec::new();
-    for chunk in (0..recent::chunk_count(rows, pointer.chunk_rows)).rev() {
-        let key = layout::chunk_key(&pointer.version, &Listing::RecentResults, chunk);
+    for chunk in (0..recent.chunks()).rev() {
+        let key = layout::chunk_key(version, &Listing::RecentResults, chunk);
         let Some(bytes) = kv.get(&key).await? else {
             return Ok(Err(format!("{key} is missing")));
         };

@@ -112,7 +112,12 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
 }
 
 /// Points `data/current` at `version`, as a publish's last write does.
-async fn make_live(kv: &MemoryKv, version: &str, buckets: u32, recent_results: Option<u32>) {
+async fn make_live(
+    kv: &MemoryKv,
+    version: &str,
+    buckets: u32,
+    recent_results: Option<matchday_core::recent::RecentResults>,
+) {
     let pointer = DataPointer {
         version: version.into(),
         buckets,
@@ -243,10 +248,15 @@ pub fn publish_recent_results(kv: &MemoryKv, version: &str, rows: &[Finished]) {
         })
         .collect();
     block_on(async {
-        for (i, chunk) in encoded.chunks(layout::CHUNK_ROWS).enumerate() {
+        // Chunks of 100 rows, not the publisher's 64: the reader follows the pointer.
+        for (i, chunk) in encoded.chunks(100).enumerate() {
             let key = layout::chunk_key(version, &layout::Listing::RecentResults, i);
             kv.set(&key, &RowChunk::encode(chunk)).await.unwrap();
         }
-        make_live(kv, version, 1, Some(rows.len() as u32)).await;
+        let recent = matchday_core::recent::RecentResults {
+            rows: rows.len() as u32,
+            chunk_rows: 100,
+        };
+        make_live(kv, version, 1, Some(recent)).await;
     });
 }
