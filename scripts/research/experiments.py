@@ -248,6 +248,24 @@ def stature(d, cols):
     compare_added(d, cols, variants)
 
 
+def early_season(d, cols):
+    """Pre-registered on 2026-12-07 (third session): ratings that learn
+    faster early in a season. Summer transfers move strengths that the
+    tuned Elo (one step size all season, 10% summer regression) takes
+    months to show, while the market prices them from the first match day.
+    An Elo whose step is `k · (1 + boost · exp(−n / 6))`, `n` the side's
+    league matches so far this season (`extra.early_season_elo`, boost 1 or
+    2), home − away, beside the existing ratings. Adopted only with a gain
+    of two standard errors on the CV folds that holds on both earlier sets."""
+    variants = {}
+    for boost in (1, 2):
+        d[f"early_elo_{boost}"] = extra.early_season_elo(d, boost, 6.0)
+        variants[f"early-season Elo, boost {boost}"] = [f"early_elo_{boost}"]
+    d["early_elo_0"] = extra.early_season_elo(d, 0.0, 6.0)
+    print(d[["diff_elo", "early_elo_0", "early_elo_1", "early_elo_2"]].corr().round(4))
+    compare_added(d, cols, variants)
+
+
 EXPERIMENTS = {
     "international-breaks": international_breaks,
     "gap-after-breaks": gap_after_breaks,
@@ -262,6 +280,7 @@ EXPERIMENTS = {
     "form-residuals": form_residuals,
     "congestion": congestion,
     "stature": stature,
+    "early-season": early_season,
 }
 
 if __name__ == "__main__":

@@ -291,3 +291,63 @@ def slow_elo(d: pd.DataFrame, k: float, home: float = 60.0, arrival: float = 50.
             rating[(league, h)] += delta
             rating[(league, a)] -= delta
     return out
+
+
+def early_season_elo(d: pd.DataFrame, boost: float, matches: float, k: float = 10.0,
+                     home: float = 60.0, carry: float = 0.9, exponent: float = 0.4,
+                     arrival: float = 30.0) -> np.ndarray:
+    """Home − away of an Elo that learns faster early in a season, when
+    summer transfers have moved strengths the ratings do not yet show: each
+    side's step is `k · (1 + boost · exp(−n / matches))`, `n` its league
+    matches so far this season (so each side moves by its own step and the
+    update is not zero-sum). Otherwise the tuned Elo (`pipeline::tuned_elo`):
+    k 10, home advantage 60, a 10% summer regression to the league mean,
+    goal-difference multiplier (1 + |gd|)^0.4, arrivals 30 points below the
+    league's mean (above if relegated into it from a higher English
+    division). Pre-match values only; a kick-off's results are recorded
+    after all its matches are read."""
+    english = {"E0": 0, "E1": 1, "E2": 2, "E3": 3}
+    rating: dict[tuple[str, str], float] = {}       # (league, team) → rating
+    where: dict[str, tuple[str, str]] = {}           # team → (league, season) of its last match
+    played: dict[tuple[str, str, str], int] = {}     # (league, season, team) → matches so far
+    out = np.full(len(d), np.nan)
+    columns = ["league", "season", "homeTeamName", "awayTeamName", "home_score", "away_score",
+               "is_future", "startTimeUtc"]
+
+    def league_mean(league: str) -> float:
+        known = [r for (lg, _), r in rating.items() if lg == league]
+        return float(np.mean(known)) if known else 1500.0
+
+    def current(league: str, season: str, team: str) -> float:
+        last = where.get(team)
+        if last == (league, season):
+            return rating[(league, team)]
+        mean = league_mean(league)
+        if last is not None and last[0] == league and (league, team) in rating:
+            value = mean + carry * (rating[(league, team)] - mean)   # a new season, same league
+        else:
+            came_from = last[0] if last else None
+            down = came_from in english and league in english and english[came_from] < english[league]
+            value = mean + arrival if down else mean - arrival
+        rating[(league, team)] = value
+        where[team] = (league, season)
+        return value
+
+    for group in by_kickoff(d, columns):
+        updates = []
+        for i, m in group:
+            rh = current(m.league, m.season, m.homeTeamName)
+            ra = current(m.league, m.season, m.awayTeamName)
+            out[i] = rh - ra
+            if m.is_future:
+                continue
+            expected = 1 / (1 + 10 ** (-(rh + home - ra) / 400))
+            score = 1.0 if m.home_score > m.away_score else 0.5 if m.home_score == m.away_score else 0.0
+            step = (1 + abs(m.home_score - m.away_score)) ** exponent * (score - expected)
+            for team, sign in ((m.homeTeamName, 1.0), (m.awayTeamName, -1.0)):
+                n = played.get((m.league, m.season, team), 0)
+                updates.append((m.league, m.season, team, sign * k * (1 + boost * np.exp(-n / matches)) * step))
+        for league, season, team, delta in updates:
+            rating[(league, team)] += delta
+            played[(league, season, team)] = played.get((league, season, team), 0) + 1
+    return out
