@@ -59,8 +59,9 @@ pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Vec<u8>>>,
     /// When set, writes fail after this many more succeed.
     writes_left: RefCell<Option<usize>>,
-    /// When set, every read fails (the store is down for reads).
-    fail_reads: std::cell::Cell<bool>,
+    /// When set, reads of keys containing this fail (`""`: every read, the
+    /// store is down for reads).
+    fail_reads: RefCell<Option<String>>,
     writes: std::cell::Cell<usize>,
 }
 
@@ -76,7 +77,13 @@ impl MemoryKv {
 
     /// Makes every read fail (`true`) or work again (`false`).
     pub fn fail_reads(&self, fail: bool) {
-        self.fail_reads.set(fail);
+        *self.fail_reads.borrow_mut() = fail.then(String::new);
+    }
+
+    /// Makes the reads of keys containing `part` fail (one record of many
+    /// lost or unreadable); `fail_reads(false)` heals it.
+    pub fn fail_reads_of(&self, part: &str) {
+        *self.fail_reads.borrow_mut() = Some(part.to_string());
     }
 
     /// Makes writes work again after [`MemoryKv::fail_writes_after`].
@@ -112,8 +119,13 @@ impl MemoryKv {
         Ok(())
     }
 
-    fn take_read(&self) -> Result<(), KvError> {
-        if self.fail_reads.get() {
+    fn take_read(&self, key: &str) -> Result<(), KvError> {
+        if self
+            .fail_reads
+            .borrow()
+            .as_deref()
+            .is_some_and(|part| key.contains(part))
+        {
             Err(KvError("injected read failure".into()))
         } else {
             Ok(())
@@ -123,7 +135,7 @@ impl MemoryKv {
 
 impl KvRead for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.take_read()?;
+        self.take_read(key)?;
         Ok(self.entries.borrow().get(key).cloned())
     }
 }
@@ -163,7 +175,7 @@ impl KvWrite for MemoryKv {
     }
 
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.take_read()?;
+        self.take_read(prefix)?;
         Ok(self
             .entries
             .borrow()

@@ -493,6 +493,25 @@ fn without_enough_common_matches_the_gate_judges_by_the_cards_and_says_why() {
 }
 
 #[test]
+fn a_store_failure_during_the_rescore_fails_the_promotion_and_changes_nothing() {
+    let kv = MemoryKv::new();
+    let (champion_v, trees_v) = a_year_apart(&kv, 0.90);
+    let (rows, ..) = finished_matches(700, "2022-05-29T19:00:00Z");
+    publish_recent_results(&kv, "d7", &rows);
+    let request = PromoteRequest {
+        alias: Alias::Champion,
+        version: trees_v,
+        force: true,
+    };
+    kv.fail_reads_of("/recent/");
+    let result = block_on(registry::promote(&kv, &request, 0.01, NOW));
+    kv.fail_reads(false);
+    // Not a verdict by the cards: the store failed, so the gate could not look.
+    assert!(matches!(result, Err(RegistryError::Store(_))), "{result:?}");
+    assert_eq!(champion(&kv), Some(champion_v));
+}
+
+#[test]
 fn rollback_walks_an_alias_back_through_its_versions() {
     let kv = MemoryKv::new();
     let v1 = publish(&kv, &logreg(), None);
