@@ -268,8 +268,10 @@ fn recent_results(
 ) -> RecentResults {
     let features: HashMap<i64, &FeatureRow> =
         data.features.rows.iter().map(|f| (f.match_id, f)).collect();
-    let finished: Vec<Vec<u8>> = matches
+    // Newest first, so only the rows kept are encoded.
+    let mut recent: Vec<Vec<u8>> = matches
         .iter()
+        .rev()
         .filter_map(|m| {
             let outcome = card::result(m)?;
             let row = features.get(&m.match_id)?;
@@ -282,10 +284,11 @@ fn recent_results(
             })
         })
         .map(|r| r.to_json())
+        .take(recent::MAX_ROWS)
         .collect();
-    let recent = &finished[finished.len().saturating_sub(recent::MAX_ROWS)..];
+    recent.reverse();
     market_records::chunked(
-        recent,
+        &recent,
         recent::CHUNK_ROWS,
         |i| layout::chunk_key(version, &Listing::RecentResults, i),
         out,
