@@ -144,10 +144,7 @@ impl ServingCard {
     /// `test_metrics.n`): the promotion gate shows it, so a comparison of
     /// two versions says whether it is on the same matches.
     pub fn holdout_window(&self) -> Option<String> {
-        let day = |key: &str| {
-            let stamp = self.data_window.get(key)?.as_str()?;
-            Some(stamp.get(..10).unwrap_or(stamp).to_string())
-        };
+        let day = |key: &str| self.window_stamp(key).map(day_of);
         let n = self.test_metrics.as_ref()?.n?;
         Some(format!(
             "{} … {}, n = {n}",
@@ -160,10 +157,14 @@ impl ServingCard {
     /// (`data_window.train_to`), when the card says: the promotion gate
     /// re-scores two versions only on matches after both.
     pub fn trained_to(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let stamp = self.data_window.get("train_to")?.as_str()?;
-        chrono::DateTime::parse_from_rfc3339(stamp)
+        chrono::DateTime::parse_from_rfc3339(self.window_stamp("train_to")?)
             .ok()
             .map(|t| t.to_utc())
+    }
+
+    /// A time stamp of `data_window` (`train_to`, `test_from`, ...).
+    fn window_stamp(&self, key: &str) -> Option<&str> {
+        self.data_window.get(key)?.as_str()
     }
 
     /// `params` flattened to `dotted.key → text`, the shape of MLflow's
@@ -174,6 +175,12 @@ impl ServingCard {
         flatten("", &self.params, &mut out);
         out
     }
+}
+
+/// The date of an RFC 3339 stamp (`2023-03-31T19:00:00Z` → `2023-03-31`),
+/// as the gate's messages show windows.
+pub(crate) fn day_of(stamp: &str) -> &str {
+    stamp.get(..10).unwrap_or(stamp)
 }
 
 fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {

@@ -10,7 +10,7 @@
 //! chunk first and only as far back as the later training window.
 
 use super::keys;
-use crate::card::ServingCard;
+use crate::card::{ServingCard, day_of};
 use crate::features::align_record;
 use crate::model::LoadedModel;
 use chrono::{DateTime, Utc};
@@ -65,8 +65,8 @@ pub async fn rescore(
     let Some(raw) = kv.get(layout::CURRENT).await? else {
         return Ok(Err("no data version is live".into()));
     };
-    let pointer: DataPointer = serde_json::from_slice(&raw)
-        .map_err(|e| KvError(format!("{} is corrupt: {e}", layout::CURRENT)))?;
+    let pointer: DataPointer =
+        serde_json::from_slice(&raw).map_err(|e| super::corrupt(layout::CURRENT, e))?;
     let Some(recent) = &pointer.recent_results else {
         return Ok(Err(format!(
             "data version {} was published without recent results (publish the data again)",
@@ -100,7 +100,7 @@ pub async fn rescore(
             Err(why) => return Ok(Err(why)),
         }
     }
-    let day = |r: &RecentResult| r.kickoff.get(..10).unwrap_or(&r.kickoff).to_string();
+    let day = |r: &RecentResult| day_of(&r.kickoff).to_string();
     Ok(Ok(Rescored {
         candidate_log_loss: log_losses[0],
         champion_log_loss: log_losses[1],
