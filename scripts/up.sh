@@ -7,8 +7,9 @@
 # (football-data folder, default ../shared/data/football-data),
 # MATCHDAY_AS_OF (default 2023-04-01), MATCHDAY_LISTEN (default
 # 127.0.0.1:3000), MATCHDAY_ADMIN_TOKEN (default: generated once into
-# .spin/admin-token), MATCHDAY_API_KEY (X-API-Key for /monitoring/*,
-# default: generated once into .spin/api-key), HOST_FLAGS (e.g. --fresh-instance).
+# .spin/admin-token), MATCHDAY_API_KEY (X-API-Key for /predict/*,
+# /livescores/* and /monitoring/*, default: generated once into
+# .spin/api-key), HOST_FLAGS (e.g. --fresh-instance).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
