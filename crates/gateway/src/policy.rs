@@ -100,6 +100,7 @@ pub const ROUTES: &[RouteRule] = &[
     // markets
     rule("/predict/odds/", 1),
     rule("/predict/cards/", 1),
+    rule("/predict/cards/{match_id}", 1),
     rule("/predict/region-roi/", 1),
     // monitoring
     rule("/monitoring/", 1),
@@ -208,6 +209,8 @@ mod tests {
             t("/monitoring/task_status/9f1c"),
             "/monitoring/task_status/{task_id}"
         );
+        assert_eq!(t("/predict/cards/123"), "/predict/cards/{match_id}");
+        assert_eq!(t("/predict/cards/"), "/predict/cards/");
         assert_eq!(t("/predict/precomputed/1/extra"), "unmatched");
         assert_eq!(t("/secret-key-in-path"), "unmatched");
         assert_eq!(route_rule("/predict/42").cost, 5);
