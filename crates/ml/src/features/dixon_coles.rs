@@ -438,6 +438,10 @@ pub fn walk_forward(
 ) -> Vec<Option<DcForecast>> {
     let mut out = vec![None; matches.len()];
     let mut history: Vec<Result1x2> = Vec::new();
+    // When each result in `history` is known, in kick-off order: the results
+    // a fit may use are a prefix.
+    let mut known_at: Vec<i64> = Vec::new();
+    let known_after = crate::split::RESULT_KNOWN_AFTER.num_seconds();
     let mut centres = vec![(0.0, 0.0); n_teams];
     let mut model: Option<DcModel> = None;
     let mut fitted_on = 0usize; // results in the current fit
@@ -460,9 +464,10 @@ pub fn walk_forward(
                 }
             }
         }
-        if history.len() > fitted_on && day - last_fit_day >= params.refit_days {
-            model = fit(&history, day, &centres, params, model.as_ref());
-            fitted_on = history.len();
+        let known = known_at.partition_point(|&t| t <= kickoff);
+        if known > fitted_on && day - last_fit_day >= params.refit_days {
+            model = fit(&history[..known], day, &centres, params, model.as_ref());
+            fitted_on = known;
             last_fit_day = day;
         }
         if let Some(model) = &model {
@@ -486,6 +491,7 @@ pub fn walk_forward(
                     away_goals: a,
                     closed: m.closed,
                 });
+                known_at.push(kickoff + known_after);
             }
         }
         start = end;

@@ -1,11 +1,13 @@
 //! Pre-kick-off features, one row per match.
 //!
 //! The no-leakage rule: a match's row is built only from results of matches
-//! that kicked off strictly before it, and only from results visible at
-//! `as_of` (see [`crate::split::visible_score`]). Matches are processed in
-//! kick-off order in groups of equal kick-off: every row of a group is read
-//! before any result of the group is applied, so two matches at 15:00 never
-//! see each other (pre-2019 kick-offs are all "date at 15:00").
+//! that were over before it kicked off (kick-off at least
+//! [`crate::split::RESULT_KNOWN_AFTER`] earlier), and only from results
+//! visible at `as_of` (see [`crate::split::visible_score`]). Matches are
+//! processed in kick-off order in groups of equal kick-off: every row of a
+//! group is read before any result of the group is applied, so two matches
+//! at 15:00 never see each other (pre-2019 kick-offs are all "date at
+//! 15:00"), nor does a 20:00 kick-off see a 19:30 one.
 
 pub mod crowds;
 pub mod dixon_coles;
@@ -21,7 +23,7 @@ use chrono::{DateTime, Utc};
 use matchday_core::domain::{Match, MatchStats};
 use serde::{Deserialize, Serialize};
 
-use crate::split::visible_score;
+use crate::split::{result_known_at, visible_score};
 use crate::{MlError, Result};
 use dixon_coles::{DcForecast, DixonColesParams, LeagueMatch};
 use elo::{EloParams, EloRatings, PlayedMatch};
@@ -279,15 +281,19 @@ pub fn build_features(
     let names = config.feature_names();
     let max_window = *config.windows.iter().max().expect("validated non-empty");
     let max_shot_window = config.shot_windows.iter().copied().max().unwrap_or(0);
-    let mut shot_form: HashMap<&str, ShotForm> = HashMap::new();
     let mut shot_rows = vec![Vec::new(); matches.len()];
     let mut order: Vec<usize> = (0..matches.len()).collect();
     order.sort_by_key(|&i| matches[i].kickoff); // stable: ties keep input order
 
-    let mut form: HashMap<&str, TeamForm> = HashMap::new();
-    let mut elo = EloRatings::new(config.elo);
-    let mut pi = PiRatings::new(config.pi);
-    let mut known: HashMap<&str, TeamSeason<'_>> = HashMap::new();
+    let mut seen = Seen {
+        form: HashMap::new(),
+        elo: EloRatings::new(config.elo),
+        pi: PiRatings::new(config.pi),
+        known: HashMap::new(),
+        shot_form: HashMap::new(),
+        max_window,
+        max_shot_window,
+    };
     let mut last_kickoff: HashMap<&str, DateTime<Utc>> = HashMap::new();
     let mut season_start: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
     let mut head = vec![Vec::new(); matches.len()];
@@ -295,13 +301,27 @@ pub fn build_features(
     let mut arrivals = vec![[Arrival::Promoted; 2]; matches.len()];
     let mut season_arrivals = vec![[Arrival::Promoted; 2]; matches.len()];
 
-    for group in order.chunk_by(|&a, &b| matches[a].kickoff == matches[b].kickoff) {
-        for &i in group {
+    let groups: Vec<&[usize]> = order
+        .chunk_by(|&a, &b| matches[a].kickoff == matches[b].kickoff)
+        .collect();
+    let mut applied = 0; // groups whose results have been applied
+    for (g, group) in groups.iter().enumerate() {
+        let kickoff = matches[group[0]].kickoff;
+        // A group's results count once its matches are over, not at their
+        // kick-off: per team it makes no difference (no side plays twice
+        // within RESULT_KNOWN_AFTER), but league-wide state such as the
+        // rating means a newcomer starts from must not read a match still
+        // being played.
+        while applied < g && result_known_at(matches[groups[applied][0]].kickoff) <= kickoff {
+            seen.apply(groups[applied], matches, &season_arrivals, stats, as_of);
+            applied += 1;
+        }
+        for &i in *group {
             let m = &matches[i];
-            head[i] = rating_row(m, &form, &elo, &pi, config);
-            shot_rows[i] = shot_row(m, &shot_form, &config.shot_windows);
-            let (home_now, home_season) = season_arrival(&known, &m.home_team, m);
-            let (away_now, away_season) = season_arrival(&known, &m.away_team, m);
+            head[i] = rating_row(m, &seen.form, &seen.elo, &seen.pi, config);
+            shot_rows[i] = shot_row(m, &seen.shot_form, &config.shot_windows);
+            let (home_now, home_season) = season_arrival(&seen.known, &m.home_team, m);
+            let (away_now, away_season) = season_arrival(&seen.known, &m.away_team, m);
             arrivals[i] = [home_now, away_now];
             season_arrivals[i] = [home_season, away_season];
             let start = *season_start
@@ -323,52 +343,13 @@ pub fn build_features(
                 flag(away_season, Arrival::Relegated),
             ];
         }
-        let mut results = Vec::with_capacity(group.len());
-        for &i in group {
-            let m = &matches[i];
+        for &i in *group {
             // Fixtures count for rest days whether played yet or not: the
             // schedule is known before kick-off.
+            let m = &matches[i];
             last_kickoff.insert(&m.home_team, m.kickoff);
             last_kickoff.insert(&m.away_team, m.kickoff);
-            let Some(score) = visible_score(m, as_of) else {
-                continue;
-            };
-            if let Some(s) = stats.get(&m.id).filter(|_| max_shot_window > 0) {
-                for (side, team) in [&m.home_team, &m.away_team].into_iter().enumerate() {
-                    shot_form
-                        .entry(team)
-                        .or_insert_with(|| ShotForm::new(max_shot_window))
-                        .push(TeamShots::new(s, side));
-                }
-            }
-            let [home_season, away_season] = season_arrivals[i];
-            for (team, gf, ga, season_arrival) in [
-                (m.home_team.as_str(), score.home, score.away, home_season),
-                (m.away_team.as_str(), score.away, score.home, away_season),
-            ] {
-                form.entry(team)
-                    .or_insert_with(|| TeamForm::new(max_window))
-                    .push(TeamResult::new(gf, ga));
-                known.insert(
-                    team,
-                    TeamSeason {
-                        league: &m.league,
-                        season: &m.season,
-                        arrival: season_arrival,
-                    },
-                );
-            }
-            results.push(PlayedMatch {
-                home: &m.home_team,
-                away: &m.away_team,
-                season: &m.season,
-                league: &m.league,
-                home_goals: score.home,
-                away_goals: score.away,
-            });
         }
-        elo.update_group(&results);
-        pi.update_group(&results);
     }
 
     let goals = |m: &Match| visible_goals(m, as_of);
@@ -423,6 +404,75 @@ pub fn build_features(
         match_ids: matches.iter().map(|m| m.id).collect(),
         rows,
     })
+}
+
+/// What the results applied so far say: per-team form and statistics, the
+/// ratings, and where each team last played.
+struct Seen<'a> {
+    form: HashMap<&'a str, TeamForm>,
+    elo: EloRatings,
+    pi: PiRatings,
+    known: HashMap<&'a str, TeamSeason<'a>>,
+    shot_form: HashMap<&'a str, ShotForm>,
+    max_window: usize,
+    max_shot_window: usize,
+}
+
+impl<'a> Seen<'a> {
+    /// Apply the results of one group of simultaneous kick-offs (those
+    /// visible at `as_of`), all at once: none of them sees another.
+    fn apply(
+        &mut self,
+        group: &[usize],
+        matches: &'a [Match],
+        season_arrivals: &[[Arrival; 2]],
+        stats: &StatsById,
+        as_of: DateTime<Utc>,
+    ) {
+        let mut results = Vec::with_capacity(group.len());
+        for &i in group {
+            let m = &matches[i];
+            let Some(score) = visible_score(m, as_of) else {
+                continue;
+            };
+            if let Some(s) = stats.get(&m.id).filter(|_| self.max_shot_window > 0) {
+                for (side, team) in [&m.home_team, &m.away_team].into_iter().enumerate() {
+                    self.shot_form
+                        .entry(team)
+                        .or_insert_with(|| ShotForm::new(self.max_shot_window))
+                        .push(TeamShots::new(s, side));
+                }
+            }
+            let [home_season, away_season] = season_arrivals[i];
+            for (team, gf, ga, season_arrival) in [
+                (m.home_team.as_str(), score.home, score.away, home_season),
+                (m.away_team.as_str(), score.away, score.home, away_season),
+            ] {
+                self.form
+                    .entry(team)
+                    .or_insert_with(|| TeamForm::new(self.max_window))
+                    .push(TeamResult::new(gf, ga));
+                self.known.insert(
+                    team,
+                    TeamSeason {
+                        league: &m.league,
+                        season: &m.season,
+                        arrival: season_arrival,
+                    },
+                );
+            }
+            results.push(PlayedMatch {
+                home: &m.home_team,
+                away: &m.away_team,
+                season: &m.season,
+                league: &m.league,
+                home_goals: score.home,
+                away_goals: score.away,
+            });
+        }
+        self.elo.update_group(&results);
+        self.pi.update_group(&results);
+    }
 }
 
 /// Rolling form, Elo and pi-rating columns of one match.

@@ -176,20 +176,22 @@ fn input_order_does_not_matter() {
     }
 }
 
-/// After changing what is known about match `k`, every row at or before its
-/// kick-off must be bit-identical to `base`, and (unless `k` is the last
-/// match) some later row must differ: the change reached the features.
+/// After changing what is known about match `k`, every row that kicks off
+/// before its result is known (at or before its kick-off, or while it is
+/// still being played) must be bit-identical to `base`, and (unless `k` is
+/// the last match) some later row must differ: the change reached the
+/// features.
 fn assert_only_later_rows_change(
     matches: &[Match],
     k: usize,
     base: &FeatureTable,
     perturbed: &FeatureTable,
 ) {
-    let cutoff = matches[k].kickoff;
+    let known = crate::split::result_known_at(matches[k].kickoff);
     let mut changed_later = false;
     for (i, m) in matches.iter().enumerate() {
         let same = same_bits(&perturbed.rows[i], &base.rows[i]);
-        if m.kickoff <= cutoff {
+        if m.kickoff < known {
             assert!(same, "row {i} leaked {k}");
         } else if !same {
             changed_later = true;
@@ -238,6 +240,67 @@ fn perturbing_a_result_changes_nothing_at_or_before_its_kickoff() {
     );
 }
 
+/// A match of league "E0" kicking off on 2020-09-`day` at `hour:minute`.
+fn game_at(day: u32, hour: u32, minute: u32, home: &str, away: &str, score: (u8, u8)) -> Match {
+    Match {
+        id: i64::from(day) * 10_000 + i64::from(hour) * 100 + i64::from(minute),
+        kickoff: Utc.with_ymd_and_hms(2020, 9, day, hour, minute, 0).unwrap(),
+        ..game(day, home, away, Some(score))
+    }
+}
+
+#[test]
+fn a_later_kickoff_does_not_see_a_match_still_being_played() {
+    // Six teams play three rounds; then one match on the 11th at 19:45 (a
+    // Dixon-Coles refit), and on the 12th one at 19:30 and one at 20:00. The
+    // 20:00 kick-off is the first a day after the last refit, so the rate
+    // models refit for it: on results known by 20:00, which the 19:30 match's
+    // is not (the bug this guards: it was, for 22 real matches).
+    let rounds = [
+        [("A", "B", (2, 1)), ("C", "D", (0, 0)), ("E", "F", (1, 3))],
+        [("A", "C", (1, 1)), ("B", "E", (2, 0)), ("D", "F", (0, 1))],
+        [("F", "A", (3, 2)), ("E", "C", (1, 0)), ("B", "D", (0, 2))],
+    ];
+    let mut matches = Vec::new();
+    for (round, day) in rounds.iter().zip([1, 4, 7]) {
+        for (minute, &(home, away, score)) in (0..).zip(round) {
+            matches.push(game_at(day, 15, minute, home, away, score));
+        }
+    }
+    matches.push(game_at(11, 19, 45, "E", "F", (1, 1)));
+    let still_playing = matches.len();
+    matches.push(game_at(12, 19, 30, "A", "B", (2, 0)));
+    let at_eight = matches.len();
+    matches.push(game_at(12, 20, 0, "C", "D", (0, 0)));
+    let next_day = matches.len();
+    matches.push(game_at(14, 15, 0, "E", "A", (1, 0)));
+
+    let config = FeatureConfig::default();
+    let base = build_features(&matches, &StatsById::new(), far_future(), &config).unwrap();
+    let dc = base.column("dc_home").unwrap();
+    assert!(
+        base.rows[at_eight][dc].is_finite(),
+        "the rate model forecasts it"
+    );
+    let mut perturbed = matches.clone();
+    perturbed[still_playing].score = Some(Score { home: 0, away: 6 });
+    let t = build_features(&perturbed, &StatsById::new(), far_future(), &config).unwrap();
+    assert!(same_bits(&t.rows[at_eight], &base.rows[at_eight]));
+    assert!(!same_bits(&t.rows[next_day], &base.rows[next_day]));
+}
+
+#[test]
+fn a_result_is_visible_at_as_of_only_once_the_match_is_over() {
+    let m = game(5, "A", "B", Some((1, 0)));
+    let over = crate::split::result_known_at(m.kickoff);
+    assert_eq!(over - m.kickoff, crate::split::RESULT_KNOWN_AFTER);
+    assert_eq!(
+        crate::split::visible_score(&m, m.kickoff + Duration::minutes(90)),
+        None
+    );
+    assert_eq!(crate::split::visible_score(&m, over), m.score);
+}
+
 #[test]
 fn as_of_hides_future_results() {
     let data = generate(&SyntheticConfig::default());
@@ -247,7 +310,8 @@ fn as_of_hides_future_results() {
     let with_scores = build_features(&data.matches, &StatsById::new(), as_of, &config).unwrap();
     let mut blanked = data.matches.clone();
     for m in &mut blanked {
-        if m.kickoff > as_of {
+        // Kicked off an hour before `as_of` counts as still being played.
+        if crate::split::result_known_at(m.kickoff) > as_of {
             m.score = None;
         }
     }
