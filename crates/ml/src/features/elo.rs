@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::membership::{Arrival, arrival};
+use super::membership::{Arrival, arrival, is_member};
 
 /// Elo parameters (rating points).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -125,11 +125,13 @@ impl EloRatings {
         match (arrival(previous, league, season), t) {
             (Arrival::SameSeason, Some(t)) => t.rating,
             (Arrival::NewSeason, Some(t)) => {
-                let mean = self.league_mean(league);
+                let mean = self.league_mean(league, season);
                 mean + self.params.season_carry * (t.rating - mean)
             }
-            (Arrival::Relegated, _) => self.league_mean(league) + self.params.relegated_offset,
-            _ => self.league_mean(league) - self.params.promoted_offset,
+            (Arrival::Relegated, _) => {
+                self.league_mean(league, season) + self.params.relegated_offset
+            }
+            _ => self.league_mean(league, season) - self.params.promoted_offset,
         }
     }
 
@@ -138,12 +140,17 @@ impl EloRatings {
         self.teams.contains_key(team)
     }
 
-    /// Mean stored rating of the teams whose last result was in `league`
-    /// (`initial` if none). Computed lazily: only a team's first match of a
-    /// season needs it, a few thousand times over all the data.
-    fn league_mean(&self, league: &str) -> f64 {
+    /// Mean stored rating of `league`'s members at a match of `season`
+    /// ([`is_member`]; `initial` if none). Computed lazily: only a team's
+    /// first match of a season needs it, a few thousand times over all the
+    /// data.
+    fn league_mean(&self, league: &str, season: &str) -> f64 {
         let (mut sum, mut n) = (0.0, 0usize);
-        for t in self.teams.values().filter(|t| t.league == league) {
+        let members = self
+            .teams
+            .values()
+            .filter(|t| is_member(&t.league, &t.season, league, season));
+        for t in members {
             sum += t.rating;
             n += 1;
         }
@@ -264,8 +271,34 @@ mod tests {
         close(elo.pre_match("C", s2, "E0"), 1440.0);
         // B relegated to E1, where nobody has played: 1500 + 20.
         close(elo.pre_match("B", s2, "E1"), 1520.0);
-        // A back in E0 after a season away counts as promoted.
-        close(elo.pre_match("A", "2022-2023", "E0"), 1440.0);
+        // A back in E0 after a season away counts as promoted; nobody has
+        // played E0 in 2021-22 or 2022-23, so it starts 30 below `initial`.
+        close(elo.pre_match("A", "2022-2023", "E0"), 1470.0);
+    }
+
+    #[test]
+    fn a_club_gone_from_the_league_stops_counting_in_its_mean() {
+        let mut elo = EloRatings::new(EloParams::default());
+        let (s1, s2, s3) = ("2018-2019", "2019-2020", "2020-2021");
+        // X loses heavily in 2018-19 and is never seen again (relegated out
+        // of the data); A and B play on.
+        for _ in 0..5 {
+            elo.update("A", "X", s1, "SP1", (4, 0));
+            elo.update("B", "X", s1, "SP1", (3, 0));
+        }
+        elo.update("A", "B", s2, "SP1", (1, 1));
+        let (a, b, x) = (
+            elo.pre_match("A", s2, "SP1"),
+            elo.pre_match("B", s2, "SP1"),
+            elo.pre_match("X", s1, "SP1"),
+        );
+        assert!(x < a.min(b) - 50.0);
+        let offset = EloParams::default().promoted_offset;
+        // A season after its last match X still counts: a newcomer in
+        // 2019-20 starts below the mean of all three.
+        close(elo.pre_match("N", s2, "SP1"), (a + b + x) / 3.0 - offset);
+        // Two seasons after, only the members do.
+        close(elo.pre_match("N", s3, "SP1"), (a + b) / 2.0 - offset);
     }
 
     #[test]

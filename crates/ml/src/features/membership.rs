@@ -38,6 +38,26 @@ fn tier(league: &str) -> u8 {
     leagues::league(league).map_or(1, |l| l.tier)
 }
 
+/// Whether `later` is the season after `earlier`.
+fn follows(earlier: &str, later: &str) -> bool {
+    match (season_start_year(earlier), season_start_year(later)) {
+        (Some(a), Some(b)) => b == a + 1,
+        // Unparseable labels: trust that seasons follow each other.
+        _ => earlier != later,
+    }
+}
+
+/// Whether a team whose previous result was in `last_league`/`last_season`
+/// is one of `league`'s members at a match of `season`: it played there this
+/// season or the one before. The league mean a newcomer starts from is its
+/// members' mean: a club relegated out of the data keeps its last rating
+/// forever, and counting it would drag the mean down a little more every
+/// season (by 2022-23, 40 clubs for La Liga's 20, the mean ~50 Elo points
+/// under its members').
+pub fn is_member(last_league: &str, last_season: &str, league: &str, season: &str) -> bool {
+    last_league == league && (last_season == season || follows(last_season, season))
+}
+
 /// Classify a team's arrival at a match of `league`/`season`, given the
 /// league and season of its previous known result (`None` if it has none).
 pub fn arrival(previous: Option<(&str, &str)>, league: &str, season: &str) -> Arrival {
@@ -47,12 +67,7 @@ pub fn arrival(previous: Option<(&str, &str)>, league: &str, season: &str) -> Ar
     if last_season == season && last_league == league {
         return Arrival::SameSeason;
     }
-    let consecutive = match (season_start_year(last_season), season_start_year(season)) {
-        (Some(a), Some(b)) => b == a + 1,
-        // Unparseable labels: trust that seasons follow each other.
-        _ => last_season != season,
-    };
-    if last_season == season || !consecutive {
+    if last_season == season || !follows(last_season, season) {
         // A league change inside a season (never in this data) or a gap.
         return Arrival::Promoted;
     }
@@ -91,5 +106,14 @@ mod tests {
             Arrival::Promoted
         );
         assert_eq!(season_start_year(s), Some(2020));
+    }
+
+    #[test]
+    fn members_played_in_the_league_this_season_or_the_last() {
+        let s = "2020-2021";
+        assert!(is_member("SP1", s, "SP1", s));
+        assert!(is_member("SP1", "2019-2020", "SP1", s));
+        assert!(!is_member("SP1", "2018-2019", "SP1", s));
+        assert!(!is_member("E1", s, "E0", s));
     }
 }

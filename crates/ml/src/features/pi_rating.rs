@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::elo::PlayedMatch;
-use super::membership::{Arrival, arrival};
+use super::membership::{Arrival, arrival, is_member};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PiParams {
@@ -111,7 +111,7 @@ impl PiRatings {
         let t = self.teams.get(team);
         let previous = t.map(|t| (t.league.as_str(), t.season.as_str()));
         let shift = |offset: f64| {
-            let mean = self.league_mean(league);
+            let mean = self.league_mean(league, season);
             PiRating {
                 home: mean.home + offset,
                 away: mean.away + offset,
@@ -129,9 +129,15 @@ impl PiRatings {
         self.params.expected_goals(home.home) - self.params.expected_goals(away.away)
     }
 
-    fn league_mean(&self, league: &str) -> PiRating {
+    /// Mean ratings of `league`'s members at a match of `season`
+    /// ([`is_member`]).
+    fn league_mean(&self, league: &str, season: &str) -> PiRating {
         let (mut sum, mut n) = (PiRating::default(), 0usize);
-        for t in self.teams.values().filter(|t| t.league == league) {
+        let members = self
+            .teams
+            .values()
+            .filter(|t| is_member(&t.league, &t.season, league, season));
+        for t in members {
             sum.home += t.rating.home;
             sum.away += t.rating.away;
             n += 1;
