@@ -36,7 +36,7 @@ use matchday_core::response::HttpResponse;
 use matchday_gateway::admission::{Admitted, Caller, Gate, RequestHead, Stage};
 use matchday_gateway::config::{self, GatewayConfig};
 use matchday_gateway::observe::{Observer, RequestRecord, method_label};
-use matchday_gateway::ratelimit::RateLimiter;
+use matchday_gateway::ratelimit::{RateLimiter, sweep};
 use spin_sdk::http::{FullBody, Request};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -166,6 +166,15 @@ impl<O: Observer> Service<O> {
         });
         if let Ok(kv) = &kv {
             self.observer.flush(kv.as_ref()).await;
+        }
+        if let Some(window) = instance.limiter.take_due_sweep() {
+            // The sweep lists the store's keys: it runs once the response is
+            // out (the instance lives until its tasks end), not in this one.
+            spin_sdk::wit_bindgen::spawn(async move {
+                if let Ok(kv) = SpinKv::open().await {
+                    sweep::sweep_if_first(&kv, window).await;
+                }
+            });
         }
         send(response)
     }

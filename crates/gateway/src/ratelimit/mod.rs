@@ -133,6 +133,9 @@ struct State {
     backoff_until_ms: u64,
     /// The last window this instance checked whether a sweep was due.
     sweep_checked: u64,
+    /// A window whose sweep this instance should try, once its response is
+    /// out ([`RateLimiter::take_due_sweep`]).
+    sweep_due: Option<u64>,
 }
 
 struct Roll {
@@ -347,7 +350,7 @@ impl RateLimiter {
         let result = kv
             .increment(&counter_key(push.window, &push.identity), delta)
             .await;
-        let sweep_due = {
+        {
             let mut guard = self.state.borrow_mut();
             let state = &mut *guard;
             if let Some(entry) = state.entries.get_mut(&push.identity)
@@ -365,19 +368,24 @@ impl RateLimiter {
             match &result {
                 Ok(_) if state.sweep_checked < push.window => {
                     state.sweep_checked = push.window;
-                    true
+                    state.sweep_due = Some(push.window);
                 }
-                Ok(_) => false,
+                Ok(_) => {}
                 Err(err) => {
                     log_store_error(err);
                     state.backoff_until_ms = now_ms + self.sync.backoff_ms;
-                    false
                 }
             }
-        };
-        if sweep_due {
-            sweep::sweep_if_first(kv, push.window).await;
         }
+    }
+
+    /// The window whose old counters this instance should offer to sweep
+    /// ([`sweep::sweep_if_first`]), at most once per window; `None` when
+    /// nothing is due. The sweep lists the store's keys, so the caller runs
+    /// it after the response has gone (the Spin adapter spawns it), never
+    /// inside a request.
+    pub fn take_due_sweep(&self) -> Option<u64> {
+        self.state.borrow_mut().sweep_due.take()
     }
 
     /// Unpushed requests this instance holds (tests, metrics).

@@ -5,14 +5,17 @@
 //! first instance to push a count in it (decided by an atomic increment of
 //! a marker key, so exactly one instance wins) lists the limiter's keys and
 //! deletes every counter older than the previous window. The listing costs
-//! one `get-keys` a minute for the whole app; the deletes are as many as the
+//! one `get-keys` a minute for the whole app, and since it grows with the
+//! store it never runs inside a request: the limiter only notes that a sweep
+//! is due ([`super::RateLimiter::take_due_sweep`]) and the Spin adapter runs
+//! it in a task spawned after the response. The deletes are as many as the
 //! counters created, so they at most double the limiter's writes.
 
 use super::KEY_PREFIX;
 use matchday_core::kv::{KvCounter, KvWrite};
 
-/// Most deletions in one sweep, so the request that sweeps stays quick; the
-/// rest goes in the next window's sweep.
+/// Most deletions in one sweep, so the instance that sweeps is soon free for
+/// its next request; the rest goes in the next window's sweep.
 pub const MAX_DELETES: usize = 2_000;
 
 /// The marker whose first increment in `window` elects the sweeper. The

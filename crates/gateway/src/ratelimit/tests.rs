@@ -359,3 +359,48 @@ fn far_from_the_limit_writes_are_one_in_sync_every() {
     let per_admitted = outcome.writes as f64 / outcome.admitted as f64;
     assert!(per_admitted < 0.08, "{per_admitted}");
 }
+
+#[test]
+fn the_sweep_is_offered_once_per_window_and_never_runs_inside_a_request() {
+    let kv = MemoryKv::new();
+    block_on(kv.set(&counter_key(3, "ip-gone"), &1i64.to_le_bytes())).unwrap();
+    let limiter = RateLimiter::new(SyncPolicy {
+        every: 1,
+        ..SyncPolicy::default()
+    });
+    let limit = Limit::per_minute(1_000);
+    assert_eq!(limiter.take_due_sweep(), None);
+    for i in 0..3 {
+        assert_eq!(
+            check(&limiter, &kv, "key0", limit, 10 * MINUTE + i),
+            Verdict::Allowed
+        );
+    }
+    // The request listed no keys and deleted nothing: the old counter is there.
+    assert!(
+        block_on(kv.get(&counter_key(3, "ip-gone")))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        limiter.take_due_sweep(),
+        Some(10),
+        "once, for the window of the push"
+    );
+    assert_eq!(limiter.take_due_sweep(), None);
+    check(&limiter, &kv, "key0", limit, 10 * MINUTE + 10);
+    assert_eq!(
+        limiter.take_due_sweep(),
+        None,
+        "not again in the same window"
+    );
+    // After the response, the caller runs it.
+    assert_eq!(block_on(sweep::sweep_if_first(&kv, 10)), 1);
+    assert!(
+        block_on(kv.get(&counter_key(3, "ip-gone")))
+            .unwrap()
+            .is_none()
+    );
+    check(&limiter, &kv, "key0", limit, 11 * MINUTE);
+    assert_eq!(limiter.take_due_sweep(), Some(11));
+}
