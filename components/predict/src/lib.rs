@@ -5,7 +5,7 @@ use matchday_core::error::ApiError;
 use matchday_core::response::HttpResponse;
 use matchday_serving::model::ModelCache;
 use matchday_serving::predict::{self, MAX_BODY_BYTES, Now, Settings};
-use matchday_spin::{Incoming, Service, variable};
+use matchday_spin::{Incoming, Service, metrics, variable};
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_service;
 use std::cell::Cell;
@@ -57,5 +57,16 @@ async fn serve(mut req: Incoming) -> Result<HttpResponse, ApiError> {
     };
     let now = Now::from(chrono::Utc::now());
     let models = MODELS.with(|m| *m);
-    Ok(predict::handle(&request, req.kv()?, models, &settings, &now).await)
+    let handled = predict::handle(&request, req.kv()?, models, &settings, &now).await;
+    let served = handled.served;
+    if let Some(source) = served.prediction {
+        metrics::record_prediction(source);
+    }
+    if let Some(hit) = served.prediction_cache_hit {
+        metrics::record_cache("predict", "prediction", hit);
+    }
+    if let Some(hit) = served.model_cache_hit {
+        metrics::record_cache("predict", "model", hit);
+    }
+    Ok(handled.response)
 }

@@ -5,10 +5,13 @@
 //! - `predcache/<model version>/<data version>/<match id>` for
 //!   `GET /predict/{id}`: the data version is in the key too, because a new
 //!   data publish may change a match's features;
-//! - `predcache/<model version>/inline/<match id>/<row hash>` for
-//!   `POST /predict/` with a match id: the hash of the aligned input row
-//!   makes sure a different set of features is never answered from the
-//!   cache. Inline requests without a match id are never cached.
+//! - `predcache/<model version>/inline/<match id>` for `POST /predict/` with
+//!   a match id: one entry per (match, model), as the issue scopes it, so a
+//!   client varying its features cannot grow the store without bound. The
+//!   entry keeps the hash of the aligned input row it answered, and only
+//!   that row hits: a different set of features is a miss, and its answer
+//!   replaces the entry. Inline requests without a match id are never
+//!   cached.
 //!
 //! Spin's key-value store has no expiry, so an entry carries its own
 //! `expires_at` and a reader ignores it once past. An entry is written only
@@ -24,8 +27,8 @@ pub fn match_key(model_version: u64, data_version: &str, match_id: i64) -> Strin
     format!("{PREFIX}{model_version}/{data_version}/{match_id}")
 }
 
-pub fn inline_key(model_version: u64, match_id: i64, row_hash: u64) -> String {
-    format!("{PREFIX}{model_version}/inline/{match_id}/{row_hash:016x}")
+pub fn inline_key(model_version: u64, match_id: i64) -> String {
+    format!("{PREFIX}{model_version}/inline/{match_id}")
 }
 
 /// The model version of a cache key (for sweeping entries of versions no
@@ -43,6 +46,9 @@ pub struct Entry {
     pub probabilities: Probabilities,
     pub model_run_id: String,
     pub features_computed_at: Option<String>,
+    /// For an inline entry, the hash of the input row it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_hash: Option<u64>,
 }
 
 impl Entry {
@@ -67,8 +73,8 @@ mod tests {
     fn keys_carry_the_model_version() {
         assert_eq!(match_key(3, "d1", 42), "predcache/3/d1/42");
         assert_eq!(model_version_of_key(&match_key(3, "d1", 42)), Some(3));
-        assert_eq!(model_version_of_key(&inline_key(12, -5, 7)), Some(12));
-        assert_ne!(inline_key(1, 5, 1), inline_key(1, 5, 2));
+        assert_eq!(model_version_of_key(&inline_key(12, -5)), Some(12));
+        assert_eq!(inline_key(1, 5), "predcache/1/inline/5");
         assert_eq!(model_version_of_key("data/current"), None);
     }
 
@@ -79,6 +85,7 @@ mod tests {
             probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
             model_run_id: "r".into(),
             features_computed_at: None,
+            row_hash: None,
         };
         assert_eq!(Entry::fresh(&entry.to_json(), 99), Some(entry.clone()));
         assert_eq!(Entry::fresh(&entry.to_json(), 100), None);
@@ -98,9 +105,10 @@ mod tests {
                 probabilities: Probabilities::from_array(p),
                 model_run_id: "r".into(),
                 features_computed_at: None,
+                row_hash: Some(u64::MAX),
             };
             let back = Entry::fresh(&entry.to_json(), 0).unwrap();
-            assert_eq!(back.probabilities, entry.probabilities);
+            assert_eq!(back, entry);
         }
     }
 }

@@ -30,6 +30,7 @@ use matchday_core::query::Query;
 use matchday_core::response::{DATA_VERSION_HEADER, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -132,6 +133,35 @@ struct Ctx<'a, K> {
     settings: &'a Settings,
     now: &'a Now,
     timing: &'a Timing,
+    served: &'a Cell<Served>,
+}
+
+/// What a request served, for the component's metrics (predictions by
+/// source, cache hits and misses).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    /// `sync` (`GET /predict/{id}`, `POST /predict/`) or `async` (a task
+    /// that succeeded) when a prediction was answered.
+    pub prediction: Option<&'static str>,
+    /// Whether the prediction cache held the answer, when it was consulted.
+    pub prediction_cache_hit: Option<bool>,
+    /// Whether this instance had the model loaded, when one was needed.
+    pub model_cache_hit: Option<bool>,
+}
+
+impl<K> Ctx<'_, K> {
+    fn note(&self, update: impl FnOnce(&mut Served)) {
+        let mut served = self.served.get();
+        update(&mut served);
+        self.served.set(served);
+    }
+}
+
+/// A response and what it served.
+#[derive(Debug)]
+pub struct Handled {
+    pub response: HttpResponse,
+    pub served: Served,
 }
 
 /// Serves one request of the group. Never panics on input; every error is
@@ -142,8 +172,9 @@ pub async fn handle(
     models: &ModelCache,
     settings: &Settings,
     now: &Now,
-) -> HttpResponse {
+) -> Handled {
     let timing = Timing::default();
+    let served = Cell::new(Served::default());
     let kv = TimedKv {
         inner: kv,
         timing: &timing,
@@ -154,11 +185,16 @@ pub async fn handle(
         settings,
         now,
         timing: &timing,
+        served: &served,
     };
-    serve(request, &ctx)
+    let response = serve(request, &ctx)
         .await
         .unwrap_or_else(HttpResponse::from)
-        .with_header("server-timing", timing.header())
+        .with_header("server-timing", timing.header());
+    Handled {
+        response,
+        served: served.get(),
+    }
 }
 
 async fn serve<K: KvWrite>(
@@ -179,7 +215,9 @@ async fn serve<K: KvWrite>(
         Route::Inline => {
             let stage = stage(&query)?;
             let parsed = features::parse_inline(request.body)?;
-            Ok(json(&inline(ctx, stage, &parsed).await?))
+            let response = inline(ctx, stage, &parsed).await?;
+            ctx.note(|s| s.prediction = Some("sync"));
+            Ok(json(&response))
         }
         Route::ById(raw) => {
             let stage = stage(&query)?;
@@ -187,6 +225,7 @@ async fn serve<K: KvWrite>(
                 ApiError::invalid_parameter("match_id", "match_id must be an integer")
             })?;
             let (response, data_version) = by_id(ctx, stage, id, true).await?;
+            ctx.note(|s| s.prediction = Some("sync"));
             Ok(json(&response).with_header(DATA_VERSION_HEADER, data_version))
         }
         Route::ModelInfo => Ok(json(&model_info(ctx, stage(&query)?).await?)),
@@ -244,9 +283,11 @@ async fn alias_pointer<K: KvRead>(
 async fn model<K: KvRead>(ctx: &Ctx<'_, K>, version: u64) -> Result<Rc<LoadedModel>, ApiError> {
     if let Some(model) = ctx.models.get(version) {
         ctx.timing.model_cache("hit");
+        ctx.note(|s| s.model_cache_hit = Some(true));
         return Ok(model);
     }
     ctx.timing.model_cache("miss");
+    ctx.note(|s| s.model_cache_hit = Some(false));
     let onnx = ctx
         .kv
         .get(&keys::onnx_key(version))
@@ -308,17 +349,31 @@ fn response(
     }
 }
 
-/// A cache hit, if the cache is on and holds a fresh entry for `key`.
-async fn cached<K: KvRead>(ctx: &Ctx<'_, K>, key: &str) -> Result<Option<cache::Entry>, ApiError> {
+/// A cache hit, if the cache is on and holds a fresh entry for `key` that
+/// answered the same input row (`row_hash`; `None` for `GET /predict/{id}`).
+async fn cached<K: KvRead>(
+    ctx: &Ctx<'_, K>,
+    key: &str,
+    row_hash: Option<u64>,
+) -> Result<Option<cache::Entry>, ApiError> {
     if ctx.settings.cache_ttl_seconds == 0 {
         return Ok(None);
     }
     let raw = ctx.kv.get(key).await.map_err(store_unavailable)?;
-    Ok(raw.and_then(|raw| cache::Entry::fresh(&raw, ctx.now.unix)))
+    let hit = raw
+        .and_then(|raw| cache::Entry::fresh(&raw, ctx.now.unix))
+        .filter(|entry| entry.row_hash == row_hash);
+    ctx.note(|s| s.prediction_cache_hit = Some(hit.is_some()));
+    Ok(hit)
 }
 
 /// Writes a cache entry after a miss; a failure costs only a later miss.
-async fn remember<K: KvWrite>(ctx: &Ctx<'_, K>, key: &str, response: &PredictResponse) {
+async fn remember<K: KvWrite>(
+    ctx: &Ctx<'_, K>,
+    key: &str,
+    response: &PredictResponse,
+    row_hash: Option<u64>,
+) {
     if ctx.settings.cache_ttl_seconds == 0 {
         return;
     }
@@ -330,6 +385,7 @@ async fn remember<K: KvWrite>(ctx: &Ctx<'_, K>, key: &str, response: &PredictRes
         probabilities: response.prediction.probabilities,
         model_run_id: response.prediction.model_run_id.clone(),
         features_computed_at: response.features_computed_at.clone(),
+        row_hash,
     };
     if let Err(e) = ctx.kv.set(key, &entry.to_json()).await {
         eprintln!("predict: prediction cache write failed: {e}");
@@ -350,7 +406,7 @@ async fn by_id<K: KvWrite>(
     let computed_at = Some(pointer.predictions_computed_at.clone());
 
     let cache_key = cache::match_key(alias.version, &pointer.version, id);
-    if let Some(hit) = cached(ctx, &cache_key).await? {
+    if let Some(hit) = cached(ctx, &cache_key, None).await? {
         let response = response(
             Some(id),
             true,
@@ -389,7 +445,7 @@ async fn by_id<K: KvWrite>(
         &model.card.run_id,
     );
     if write_cache {
-        remember(ctx, &cache_key, &response).await;
+        remember(ctx, &cache_key, &response, None).await;
     }
     Ok((response, pointer.version))
 }
@@ -414,11 +470,12 @@ async fn inline<K: KvWrite>(
         Err(e) => return Err(e),
     };
     let row = features::align_inline(request, &model)?;
+    let row_hash = features::row_hash(&row);
     let cache_key = request
         .match_id
-        .map(|id| cache::inline_key(model.version, id, features::row_hash(&row)));
+        .map(|id| cache::inline_key(model.version, id));
     if let Some(key) = &cache_key
-        && let Some(hit) = cached(ctx, key).await?
+        && let Some(hit) = cached(ctx, key, Some(row_hash)).await?
     {
         return Ok(response(
             request.match_id,
@@ -441,7 +498,7 @@ async fn inline<K: KvWrite>(
         &model.card.run_id,
     );
     if let Some(key) = &cache_key {
-        remember(ctx, key, &response).await;
+        remember(ctx, key, &response, Some(row_hash)).await;
     }
     Ok(response)
 }
@@ -509,7 +566,10 @@ async fn submit<K: KvWrite>(
         ApiError::invalid_parameter("match_id", "match_id is required (an integer)")
     })?;
     let (status, result, error) = match by_id(ctx, stage, id, false).await {
-        Ok((response, _)) => (TaskState::Success, Some(response), None),
+        Ok((response, _)) => {
+            ctx.note(|s| s.prediction = Some("async"));
+            (TaskState::Success, Some(response), None)
+        }
         // The task itself failed (not the request): that is its outcome.
         Err(e) if e.status == 500 => (
             TaskState::Failure,

@@ -345,13 +345,51 @@ fn inline_requests_are_cached_only_with_a_match_id_and_by_their_features() {
     let with_id = format!(r#"{{"match_id": 7, "features": {features}}}"#);
     assert!(!parsed(&service.post("/predict/", &with_id)).cached);
     assert!(parsed(&service.post("/predict/", &with_id)).cached);
-    // Same match, other features: never someone else's answer.
-    let other = parsed(&service.post(
-        "/predict/",
-        r#"{"match_id": 7, "features": {"diff_elo": -50}}"#,
-    ));
+    // Same match, other features: never someone else's answer. One entry
+    // per (model, match): the new answer replaces the old one, so a client
+    // varying its features cannot grow the store.
+    let other_body = r#"{"match_id": 7, "features": {"diff_elo": -50}}"#;
+    let other = parsed(&service.post("/predict/", other_body));
     assert!(!other.cached);
-    assert_eq!(cache_keys(&service.kv).len(), 2);
+    assert_eq!(cache_keys(&service.kv), ["predcache/1/inline/7"]);
+    assert!(parsed(&service.post("/predict/", other_body)).cached);
+    assert!(!parsed(&service.post("/predict/", &with_id)).cached);
+    for elo in 0..20 {
+        let body = format!(r#"{{"match_id": 7, "features": {{"diff_elo": {elo}}}}}"#);
+        assert!(!parsed(&service.post("/predict/", &body)).cached);
+    }
+    assert_eq!(cache_keys(&service.kv).len(), 1);
+}
+
+#[test]
+fn each_request_says_what_it_served_for_the_metrics() {
+    let service = Service::new();
+    publish_features(&service.kv);
+    publish(&service.kv, &logreg(), None);
+    let served = |method: &str, target: &str, body: &str| {
+        service.handle(method, target, body.as_bytes()).served
+    };
+    let first = served("GET", "/predict/1000", "");
+    assert_eq!(first.prediction, Some("sync"));
+    assert_eq!(first.prediction_cache_hit, Some(false));
+    assert_eq!(first.model_cache_hit, Some(false));
+    let second = served("GET", "/predict/1000", "");
+    assert_eq!(second.prediction_cache_hit, Some(true));
+    assert_eq!(second.model_cache_hit, None, "a cache hit needs no model");
+    let inline = served("POST", "/predict/", r#"{"features": {"diff_elo": 5}}"#);
+    assert_eq!(
+        (
+            inline.prediction,
+            inline.prediction_cache_hit,
+            inline.model_cache_hit
+        ),
+        (Some("sync"), None, Some(true))
+    );
+    let task = served("POST", "/predict/async/", r#"{"match_id": 1000}"#);
+    assert_eq!(task.prediction, Some("async"));
+    let unknown = served("GET", "/predict/999999", "");
+    assert_eq!(unknown.prediction, None);
+    assert_eq!(served("GET", "/predict/model/info", "").prediction, None);
 }
 
 #[test]
@@ -439,7 +477,8 @@ fn a_store_outage_is_a_503_with_retry_after_and_no_internals() {
             &models,
             &Settings::default(),
             &now(),
-        ));
+        ))
+        .response;
         assert_eq!(error(&response, 503).0, "unavailable", "{target}");
         assert_eq!(response.header("retry-after"), Some("5"));
         assert!(

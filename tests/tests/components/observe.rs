@@ -194,6 +194,50 @@ fn metrics_count_every_request_when_each_lands_on_a_fresh_instance() {
 }
 
 #[test]
+fn predict_counts_its_predictions_by_source_and_its_cache_lookups() {
+    let app = super::predict::app_with_model(AppOptions::default());
+    let (known, _) = ids();
+    let post = |target: &str, body: &str| app.post(target, body.as_bytes(), &[]);
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/predict/{known}")).status, 200);
+    }
+    let inline = format!(r#"{{"match_id": {known}, "features": {{"diff_elo": 40}}}}"#);
+    assert_eq!(post("/predict/", &inline).status, 200);
+    let task = format!(r#"{{"match_id": {known}}}"#);
+    assert_eq!(post("/predict/async/", &task).status, 202);
+    let s = wait_for_count(
+        &app,
+        "matchday_predictions_total",
+        &[("source", "sync")],
+        4.0,
+    );
+    assert_eq!(
+        counter(&s, "matchday_predictions_total", &[("source", "async")]),
+        1.0
+    );
+    let cache = |name: &str, result: &str| {
+        counter(
+            &s,
+            "matchday_cache_requests_total",
+            &[
+                ("component", "predict"),
+                ("cache", name),
+                ("result", result),
+            ],
+        )
+    };
+    // GET: a miss, then two hits; the inline request a miss; the task a hit
+    // (it reads the entry the first GET wrote).
+    assert_eq!(
+        (cache("prediction", "miss"), cache("prediction", "hit")),
+        (2.0, 3.0)
+    );
+    // A model was needed by the first GET and the inline request.
+    assert_eq!(cache("model", "hit") + cache("model", "miss"), 2.0);
+    assert!(cache("model", "miss") >= 1.0);
+}
+
+#[test]
 fn metrics_count_requests_spread_over_reused_instances() {
     let app = published_app(AppOptions::default());
     let (known, _) = ids();

@@ -92,7 +92,7 @@ fn error_code(reply: &Reply, status: u16) -> (String, Vec<String>) {
 
 /// An app with the sample data published and the sample's model as
 /// champion (version 1).
-fn app_with_model(options: AppOptions) -> TestApp {
+pub(crate) fn app_with_model(options: AppOptions) -> TestApp {
     let app = TestApp::start_with(options);
     let reply = app.publish(&sample().bundle);
     assert_eq!(reply.status, 201, "{}", reply.text());

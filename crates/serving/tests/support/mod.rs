@@ -153,6 +153,11 @@ impl Service {
     }
 
     pub fn call(&self, method: &str, target: &str, body: &[u8]) -> HttpResponse {
+        self.handle(method, target, body).response
+    }
+
+    /// The response and what the request served (for the metrics).
+    pub fn handle(&self, method: &str, target: &str, body: &[u8]) -> predict::Handled {
         let (path, query) = match target.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
