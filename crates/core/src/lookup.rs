@@ -190,7 +190,12 @@ async fn page(
     let mut chunk = offset / chunk_rows;
     let mut skip = offset % chunk_rows;
     while (rows.len() as u64) < limit {
-        let key = layout::chunk_key(&p.version, listing, chunk as usize);
+        // On wasm32 a usize is 32 bits: an offset past 2^32 chunks is past
+        // the end of any listing, not a wrapped-around chunk number.
+        let Ok(index) = usize::try_from(chunk) else {
+            break;
+        };
+        let key = layout::chunk_key(&p.version, listing, index);
         let Some(raw) = kv.get(&key).await.map_err(store_unavailable)? else {
             break;
         };

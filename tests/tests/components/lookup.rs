@@ -84,6 +84,16 @@ fn check_every_endpoint(app: &TestApp) {
         first[0].get("diff_elo").is_none(),
         "display columns only, no features"
     );
+    // Past the end is empty, even where the chunk number no longer fits
+    // the component's 32-bit usize (2^32 chunks of 256 rows).
+    for offset in [1_000_000_000u64, 1 << 40, (1 << 40) + 1] {
+        for listing in ["/predict/predictions/", "/livescores/"] {
+            let page = app
+                .get(&format!("{listing}?limit=5&offset={offset}"))
+                .json();
+            assert_eq!(page, serde_json::json!([]), "{listing} offset {offset}");
+        }
+    }
     let all = app.get("/predict/predictions/?limit=5000&offset=0").json();
     assert_eq!(
         all.as_array().unwrap().len(),
