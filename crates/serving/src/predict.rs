@@ -487,7 +487,15 @@ async fn inline<K: KvWrite>(
             &hit.model_run_id,
         ));
     }
-    let probabilities = infer(ctx, &model, row)?;
+    // The row is the client's, checked finite value by value; a model that
+    // still cannot score it (values so far out of range that its arithmetic
+    // overflows) leaves the client something to fix, not a server fault.
+    let probabilities = infer(ctx, &model, row).map_err(|_| {
+        ApiError::invalid_parameter(
+            "features",
+            "the model cannot score these values: they are too far out of the range it was trained on",
+        )
+    })?;
     let response = response(
         request.match_id,
         false,

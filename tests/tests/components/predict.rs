@@ -690,3 +690,48 @@ fn cache_ttl_zero_turns_the_prediction_cache_off() {
         assert!(!prediction(&app.get(&format!("/predict/{id}"))).cached);
     }
 }
+
+#[test]
+fn features_so_large_the_model_overflows_are_the_clients_to_fix() {
+    let app = app_with_model(AppOptions::default());
+    let card: Value = serde_json::from_slice(&sample_model().card).unwrap();
+    let names: Vec<&str> = card["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    // Every value is a finite f32; standardised and weighted, with mixed
+    // signs, they overflow to +inf and -inf in the same logit, whose sum is
+    // not a number. Whatever the model makes of them, the answer is valid
+    // probabilities or a 422 naming the features, never a 500.
+    let mut refused = 0;
+    for pattern in 0..4 {
+        let features: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let negative = match pattern {
+                    0 => false,
+                    1 => true,
+                    2 => i % 2 == 0,
+                    _ => i % 2 == 1,
+                };
+                format!(r#""{n}": {}3.4e38"#, if negative { "-" } else { "" })
+            })
+            .collect();
+        let body = format!(r#"{{"features": {{{}}}}}"#, features.join(", "));
+        let reply = app.post("/predict/", body.as_bytes(), &[]);
+        if reply.status == 200 {
+            let p = prediction(&reply).prediction.probabilities;
+            let sum = p.home_win + p.draw + p.away_win;
+            assert!((sum - 1.0).abs() < 1e-6, "{}", reply.text());
+        } else {
+            let (code, fields) = error_code(&reply, 422);
+            assert_eq!(code, "invalid_parameter", "{}", reply.text());
+            assert_eq!(fields, ["features"]);
+            refused += 1;
+        }
+    }
+    eprintln!("{refused} of 4 sign patterns refused");
+}
