@@ -3,7 +3,13 @@
 //! Order of writes: every record of the new version, its pointer copy, then
 //! the live pointer (the single flip), then the history. A failure before the
 //! flip leaves the old version live and the new one unreferenced; garbage
-//! collection of a later publish removes it. Readers never need a lock.
+//! collection of a later publish removes it. Readers never need a lock. If
+//! another version went live while this one was written, this one is refused
+//! (409) before its flip: that publish's garbage collection may have taken
+//! its keys. (The live pointer is read, then written: two publishes that end
+//! within microseconds of each other could still both flip, the later one
+//! winning with a complete version.) A rollback writes the history before it
+//! flips, so a failed flip retried steps back once, not twice.
 
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
@@ -117,12 +123,24 @@ pub async fn publish(
     let data = decode(bundle_bytes)?;
     let version = version_id(now, bundle_bytes);
     let built = records::build(&version, &data, &format_time(now))?;
+    // What is live as this publish starts. Another publish that goes live
+    // while this one writes (a retry after a client timeout, two operators)
+    // may also have collected this one's half-written keys as garbage: this
+    // one must then not flip to them.
+    let live_at_start = kv.get(layout::CURRENT).await?;
     for (key, value) in &built.records {
         kv.set(key, value).await?;
     }
     let pointer_json = to_json(&built.pointer);
     kv.set(&layout::pointer_key(&version), &pointer_json)
         .await?;
+    if kv.get(layout::CURRENT).await? != live_at_start {
+        return Err(PublishError::Conflict(
+            "another version went live while this one was being written; nothing changed \
+             (the live version keeps serving): publish again"
+                .into(),
+        ));
+    }
     kv.set(layout::CURRENT, &pointer_json).await?; // the flip
 
     // From here on the new version is live: a failure below must not be
@@ -212,9 +230,12 @@ pub async fn rollback(kv: &impl KvWrite) -> Result<DataPointer, PublishError> {
     let pointer: DataPointer = read_json(kv, &layout::pointer_key(&target))
         .await?
         .ok_or_else(|| PublishError::Conflict(format!("version {target} is no longer stored")))?;
-    kv.set(layout::CURRENT, &to_json(&pointer)).await?;
+    // The history first: if the flip then fails, the rolled-back version is
+    // still live and no longer in the history, so a retry picks the same
+    // target (the first retained version) instead of stepping back twice.
     history.retain(|v| v != &current.version);
     kv.set(layout::HISTORY, &to_json(&history)).await?;
+    kv.set(layout::CURRENT, &to_json(&pointer)).await?;
     Ok(pointer)
 }
 

@@ -3,7 +3,7 @@
 //! a bad upload changes nothing, and a reader never sees two versions.
 
 use futures::executor::block_on;
-use matchday_core::kv::{KvRead, MemoryKv};
+use matchday_core::kv::{KvError, KvRead, KvWrite, MemoryKv};
 use matchday_core::layout;
 use matchday_core::lookup;
 use matchday_core::types::{
@@ -432,6 +432,116 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     kv.heal_writes();
     let back = block_on(commit::rollback(&kv)).unwrap();
     assert_eq!(back.version, first.version);
+}
+
+/// A store where another publish goes live (and collects this one's
+/// half-written version as garbage) just as this one writes its pointer.
+struct Overtaken<'a> {
+    inner: &'a MemoryKv,
+    other: std::cell::RefCell<Option<Vec<u8>>>,
+}
+
+impl KvRead for Overtaken<'_> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.inner.get(key).await
+    }
+}
+
+impl KvWrite for Overtaken<'_> {
+    async fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        if key.ends_with("/pointer")
+            && let Some(other) = self.other.borrow_mut().take()
+        {
+            let version = key.trim_end_matches("/pointer");
+            for k in self.inner.keys_with_prefix(version).await? {
+                self.inner.delete(&k).await?;
+            }
+            self.inner.set(layout::CURRENT, &other).await?;
+        }
+        self.inner.set(key, value).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.inner.delete(key).await
+    }
+
+    async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.keys_with_prefix(prefix).await
+    }
+}
+
+#[test]
+fn a_publish_overtaken_by_another_does_not_flip_to_its_half_collected_version() {
+    let kv = MemoryKv::new();
+    block_on(commit::publish(&kv, &bundle_bytes(300, 290, RUN), now(0))).unwrap();
+    // Publish B (run-b) is built elsewhere and goes live mid-way through A.
+    let probe = MemoryKv::new();
+    let b = block_on(commit::publish(
+        &probe,
+        &bundle_bytes(300, 290, "run-b"),
+        now(2),
+    ))
+    .unwrap();
+    for key in probe.keys() {
+        if key != layout::CURRENT {
+            let value = block_on(probe.get(&key)).unwrap().unwrap();
+            block_on(kv.set(&key, &value)).unwrap();
+        }
+    }
+    let racing = Overtaken {
+        inner: &kv,
+        other: std::cell::RefCell::new(block_on(probe.get(layout::CURRENT)).unwrap()),
+    };
+    let err = block_on(commit::publish(
+        &racing,
+        &bundle_bytes(300, 290, "run-a"),
+        now(1),
+    ))
+    .unwrap_err();
+    assert!(matches!(err, PublishError::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("publish again"), "{err}");
+    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!(
+        (version.as_str(), body["model_run_id"].as_str()),
+        (b.version.as_str(), Some("run-b")),
+        "B stays live, complete"
+    );
+    // Without the race, the same publish goes through.
+    let a = block_on(commit::publish(
+        &kv,
+        &bundle_bytes(300, 290, "run-a"),
+        now(3),
+    ))
+    .unwrap();
+    assert_eq!(get(&kv, "/predict/precomputed/1001").2, a.version);
+}
+
+#[test]
+fn a_rollback_whose_flip_fails_is_retried_to_the_same_version() {
+    let kv = MemoryKv::new();
+    let reports: Vec<_> = ["run-1", "run-2", "run-3"]
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            block_on(commit::publish(
+                &kv,
+                &bundle_bytes(40, 30, run),
+                now(i as u32),
+            ))
+            .unwrap()
+        })
+        .collect();
+    // The history write goes through, the flip does not.
+    kv.fail_writes_after(1);
+    assert!(block_on(commit::rollback(&kv)).is_err());
+    assert_eq!(get(&kv, "/predict/precomputed/1001").2, reports[2].version);
+    kv.heal_writes();
+    let back = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(back.version, reports[1].version, "one step back, not two");
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-2"
+    );
 }
 
 /// The recent results of the live version, decoded from its chunks.
