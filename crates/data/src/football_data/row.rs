@@ -25,8 +25,6 @@ pub enum RowError {
     BadDate(String),
     #[error("Date {date} is outside season {season}")]
     DateOutsideSeason { date: NaiveDate, season: String },
-    #[error("bad Time {0:?} (expected HH:MM)")]
-    BadTime(String),
     #[error("bad {column} {value:?} (expected a whole number of goals)")]
     BadGoals { column: &'static str, value: String },
     #[error("only one of FTHG/FTAG is filled in")]
@@ -80,10 +78,10 @@ pub(crate) fn parse_row(
             season: source.season.clone(),
         });
     }
-    let time = match cols.time.map(field) {
-        None | Some("") => None,
-        Some(text) => Some(parse_time(text).ok_or_else(|| RowError::BadTime(text.to_owned()))?),
-    };
+    // A kick-off time is an extra: one that cannot be read ("TBC") leaves the
+    // match on its date at the default hour, as in seasons without `Time`,
+    // rather than losing the match.
+    let time = cols.time.map(field).and_then(parse_time);
     let home_team = required(cols.home_team, "HomeTeam")?;
     let away_team = required(cols.away_team, "AwayTeam")?;
     if home_team == away_team {
@@ -183,9 +181,11 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     )
 }
 
-/// `HH:MM`, UK local time.
+/// `HH:MM` (or `HH:MM:SS`), UK local time.
 pub(crate) fn parse_time(text: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(text, "%H:%M").ok()
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .ok()
 }
 
 /// A match statistic: a whole, non-negative count (maybe written `12.0`).
@@ -302,6 +302,7 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("20:00"), NaiveTime::from_hms_opt(20, 0, 0));
         assert_eq!(parse_time("12:30"), NaiveTime::from_hms_opt(12, 30, 0));
+        assert_eq!(parse_time("19:45:00"), NaiveTime::from_hms_opt(19, 45, 0));
         assert_eq!(parse_time("25:00"), None);
         assert_eq!(parse_time("noon"), None);
     }

@@ -226,18 +226,25 @@ fn unplayed_match_has_no_score() {
 }
 
 #[test]
-fn blank_time_means_unknown_time() {
-    let text = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG\nE0,10/08/2019,,A,B,1,1\nE0,11/08/2019,9pm,C,D,1,1\n";
+fn a_blank_or_unreadable_time_means_unknown_time() {
+    let text = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG\nE0,10/08/2019,,A,B,1,1\nE0,11/08/2019,9pm,C,D,1,1\nE0,12/08/2019,20:00:00,E,F,0,0\n";
     let parsed = parse_str(text, "2019-2020", "E0");
-    let m = &parsed.matches[0].record;
+    let kickoffs: Vec<_> = parsed
+        .matches
+        .iter()
+        .map(|m| (m.record.kickoff, m.record.kickoff_time_known))
+        .collect();
+    // The match with "9pm" is kept on its date at the default hour, as in
+    // seasons without Time, rather than lost.
     assert_eq!(
-        (m.kickoff, m.kickoff_time_known),
-        (utc("2019-08-10T14:00:00Z"), false)
+        kickoffs,
+        [
+            (utc("2019-08-10T14:00:00Z"), false),
+            (utc("2019-08-11T14:00:00Z"), false),
+            (utc("2019-08-12T19:00:00Z"), true),
+        ]
     );
-    assert_eq!(
-        reasons(&parsed),
-        [(3, "bad Time \"9pm\" (expected HH:MM)".to_string())]
-    );
+    assert!(reasons(&parsed).is_empty());
 }
 
 #[test]

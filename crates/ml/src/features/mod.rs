@@ -345,8 +345,14 @@ pub fn build_features(
         }
         for &i in *group {
             // Fixtures count for rest days whether played yet or not: the
-            // schedule is known before kick-off.
+            // schedule is known before kick-off. But a match still without a
+            // result when it should have been over at `as_of` was not played
+            // then (postponed: its replay is another row, on another date),
+            // and gives nobody rest.
             let m = &matches[i];
+            if m.score.is_none() && result_known_at(m.kickoff) <= as_of {
+                continue;
+            }
             last_kickoff.insert(&m.home_team, m.kickoff);
             last_kickoff.insert(&m.away_team, m.kickoff);
         }

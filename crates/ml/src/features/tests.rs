@@ -99,7 +99,9 @@ fn hand_computed_rows() {
         elo: elo_plain_k20(),
         ..FeatureConfig::default()
     };
-    let t = build_features(&matches, &StatsById::new(), far_future(), &config).unwrap();
+    // Seen on the evening of the 2nd: match 3 is a fixture still to come.
+    let as_of = Utc.with_ymd_and_hms(2020, 9, 2, 18, 0, 0).unwrap();
+    let t = build_features(&matches, &StatsById::new(), as_of, &config).unwrap();
     let col = |name: &str| t.column(name).unwrap();
     // No previous match for anyone: every result-based column is unknown, never 0.
     assert!(result_columns(&t).iter().all(|&c| t.rows[0][c].is_nan()));
@@ -127,7 +129,7 @@ fn hand_computed_rows() {
         .map(|c| t.rows[1][col(c)])
         .sum();
     assert!((dc - 1.0).abs() < 1e-12);
-    // Rest days count scheduled fixtures too (match 3 has no score).
+    // Rest days count fixtures still to come too (match 3 has no score yet).
     assert!(t.rows[1][col("rest_days_home")].is_nan());
     assert_eq!(t.rows[1][col("rest_days_away")], 1.0);
     assert_eq!(t.rows[3][col("rest_days_home")], 1.0);
@@ -302,6 +304,27 @@ fn a_result_is_visible_at_as_of_only_once_the_match_is_over() {
 }
 
 #[test]
+fn a_postponed_match_gives_no_rest_but_a_scheduled_one_does() {
+    let config = FeatureConfig::default();
+    let rest = |matches: &[Match], as_of| {
+        let t = build_features(matches, &StatsById::new(), as_of, &config).unwrap();
+        t.rows[2][t.column("rest_days_home").unwrap()]
+    };
+    // A played on the 1st; its match of the 5th has no result although its
+    // day has passed (postponed, replayed later under another id); then the
+    // 10th.
+    let postponed = [
+        game(1, "A", "B", Some((1, 0))),
+        game(5, "A", "C", None),
+        game(10, "A", "D", Some((2, 2))),
+    ];
+    assert_eq!(rest(&postponed, far_future()), 9.0);
+    // Seen from the 3rd, the 5th is a fixture still to come: rest from it.
+    let as_of = Utc.with_ymd_and_hms(2020, 9, 3, 0, 0, 0).unwrap();
+    assert_eq!(rest(&postponed, as_of), 5.0);
+}
+
+#[test]
 fn as_of_hides_future_results() {
     let data = generate(&SyntheticConfig::default());
     let config = FeatureConfig::default();
@@ -315,7 +338,7 @@ fn as_of_hides_future_results() {
             m.score = None;
         }
     }
-    let without = build_features(&blanked, &StatsById::new(), far_future(), &config).unwrap();
+    let without = build_features(&blanked, &StatsById::new(), as_of, &config).unwrap();
     assert_eq!(with_scores.match_ids, without.match_ids);
     for (a, b) in with_scores.rows.iter().zip(&without.rows) {
         assert!(same_bits(a, b));
