@@ -349,22 +349,25 @@ fn an_interrupted_publish_leaves_the_old_version_live_and_is_collected_later() {
     assert_eq!(versions, vec![first.version, third.version]);
 }
 
-#[test]
-fn rollback_restores_the_previous_version_and_old_versions_are_pruned() {
-    let kv = MemoryKv::new();
-    let runs = ["run-1", "run-2", "run-3", "run-4"];
-    let reports: Vec<_> = runs
-        .iter()
+/// Publishes a small bundle per run, a second apart, in order.
+fn publish_runs(kv: &MemoryKv, runs: &[&str]) -> Vec<commit::PublishReport> {
+    runs.iter()
         .enumerate()
         .map(|(i, run)| {
             block_on(commit::publish(
-                &kv,
+                kv,
                 &bundle_bytes(40, 30, run),
                 now(i as u32),
             ))
             .unwrap()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn rollback_restores_the_previous_version_and_old_versions_are_pruned() {
+    let kv = MemoryKv::new();
+    let reports = publish_runs(&kv, &["run-1", "run-2", "run-3", "run-4"]);
     assert_eq!(
         get(&kv, "/predict/precomputed/1001").1["model_run_id"],
         "run-4"
@@ -449,9 +452,12 @@ impl KvRead for Overtaken<'_> {
 
 impl KvWrite for Overtaken<'_> {
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        if key.ends_with("/pointer")
-            && let Some(other) = self.other.borrow_mut().take()
-        {
+        let other = if key.ends_with("/pointer") {
+            self.other.borrow_mut().take()
+        } else {
+            None
+        };
+        if let Some(other) = other {
             let version = key.trim_end_matches("/pointer");
             for k in self.inner.keys_with_prefix(version).await? {
                 self.inner.delete(&k).await?;
@@ -519,18 +525,7 @@ fn a_publish_overtaken_by_another_does_not_flip_to_its_half_collected_version() 
 #[test]
 fn a_rollback_whose_flip_fails_is_retried_to_the_same_version() {
     let kv = MemoryKv::new();
-    let reports: Vec<_> = ["run-1", "run-2", "run-3"]
-        .iter()
-        .enumerate()
-        .map(|(i, run)| {
-            block_on(commit::publish(
-                &kv,
-                &bundle_bytes(40, 30, run),
-                now(i as u32),
-            ))
-            .unwrap()
-        })
-        .collect();
+    let reports = publish_runs(&kv, &["run-1", "run-2", "run-3"]);
     // The history write goes through, the flip does not.
     kv.fail_writes_after(1);
     assert!(block_on(commit::rollback(&kv)).is_err());
