@@ -38,6 +38,21 @@ pub trait KvCounter: KvRead {
     async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError>;
 }
 
+/// Compare-and-swap (`wasi:keyvalue/atomics` `cas`), for the one write that
+/// must not overwrite a change it has not seen: the live data pointer.
+#[allow(async_fn_in_trait)]
+pub trait KvSwap: KvRead {
+    /// Writes `value` at `key` only if the key still holds `expected`
+    /// (`None`: absent), atomically across every instance sharing the store.
+    /// `Ok(false)`: it held something else, and nothing was written.
+    async fn swap_if(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError>;
+}
+
 /// Decodes a counter written by [`KvCounter::increment`].
 ///
 /// Spin's SQLite store keeps an 8-byte little-endian `i64`; its Redis store
@@ -140,6 +155,25 @@ impl KvRead for MemoryKv {
     }
 }
 
+impl KvSwap for MemoryKv {
+    async fn swap_if(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError> {
+        self.take_read(key)?;
+        if self.entries.borrow().get(key).map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        self.take_write()?;
+        self.entries
+            .borrow_mut()
+            .insert(key.to_string(), value.to_vec());
+        Ok(true)
+    }
+}
+
 impl KvCounter for MemoryKv {
     /// Same encoding as Spin's SQLite store: an 8-byte little-endian `i64`.
     async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
@@ -190,6 +224,21 @@ impl KvWrite for MemoryKv {
 mod tests {
     use super::*;
     use futures::executor::block_on;
+
+    #[test]
+    fn memory_swap_writes_only_over_the_expected_value() {
+        let kv = MemoryKv::new();
+        assert!(
+            block_on(kv.swap_if("k", None, b"a")).unwrap(),
+            "absent as expected"
+        );
+        assert!(!block_on(kv.swap_if("k", None, b"b")).unwrap());
+        assert!(!block_on(kv.swap_if("k", Some(b"x"), b"b")).unwrap());
+        assert_eq!(block_on(kv.get("k")).unwrap().as_deref(), Some(&b"a"[..]));
+        assert!(block_on(kv.swap_if("k", Some(b"a"), b"b")).unwrap());
+        assert_eq!(block_on(kv.get("k")).unwrap().as_deref(), Some(&b"b"[..]));
+        assert_eq!(kv.writes(), 2, "a refused swap writes nothing");
+    }
 
     #[test]
     fn counters_use_spins_encodings() {

@@ -8,7 +8,7 @@ use crate::commit::{self, PublishError};
 use chrono::{DateTime, Utc};
 use matchday_core::auth;
 use matchday_core::error::ApiError;
-use matchday_core::kv::KvWrite;
+use matchday_core::kv::{KvSwap, KvWrite};
 use matchday_core::response::HttpResponse;
 
 /// Largest bundle accepted: all of the real data is ~10 MB.
@@ -80,7 +80,7 @@ fn json(value: &impl serde::Serialize) -> Vec<u8> {
 pub async fn execute(
     action: Action,
     body: &[u8],
-    kv: &impl KvWrite,
+    kv: &(impl KvWrite + KvSwap),
     now: DateTime<Utc>,
 ) -> HttpResponse {
     let result = match action {

@@ -5,11 +5,10 @@
 //! flip leaves the old version live and the new one unreferenced; garbage
 //! collection of a later publish removes it. Readers never need a lock. If
 //! another version went live while this one was written, this one is refused
-//! (409) before its flip: that publish's garbage collection may have taken
-//! its keys. (The live pointer is read, then written: two publishes that end
-//! within microseconds of each other could still both flip, the later one
-//! winning with a complete version.) A rollback writes the history before it
-//! flips, so a failed flip retried steps back once, not twice.
+//! (409) at its flip, which is a compare-and-swap over the live pointer it
+//! started from: that publish's garbage collection may have taken its keys.
+//! A rollback writes the history before it flips, so a failed flip retried
+//! steps back once, not twice.
 
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
@@ -19,7 +18,7 @@ use crate::records::{self, DataSet};
 use crate::{links, odds, roi};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use matchday_core::kv::{KvError, KvWrite};
+use matchday_core::kv::{KvError, KvSwap, KvWrite};
 use matchday_core::layout::{self, DataPointer};
 use std::collections::BTreeSet;
 use thiserror::Error;
@@ -116,7 +115,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
 
 /// Validates `bundle_bytes`, writes them as a new version and makes it live.
 pub async fn publish(
-    kv: &impl KvWrite,
+    kv: &(impl KvWrite + KvSwap),
     bundle_bytes: &[u8],
     now: DateTime<Utc>,
 ) -> Result<PublishReport, PublishError> {
@@ -134,14 +133,17 @@ pub async fn publish(
     let pointer_json = to_json(&built.pointer);
     kv.set(&layout::pointer_key(&version), &pointer_json)
         .await?;
-    if kv.get(layout::CURRENT).await? != live_at_start {
+    // The flip, only over the pointer this publish started from.
+    if !kv
+        .swap_if(layout::CURRENT, live_at_start.as_deref(), &pointer_json)
+        .await?
+    {
         return Err(PublishError::Conflict(
             "another version went live while this one was being written; nothing changed \
              (the live version keeps serving): publish again"
                 .into(),
         ));
     }
-    kv.set(layout::CURRENT, &pointer_json).await?; // the flip
 
     // From here on the new version is live: a failure below must not be
     // reported as a failed publish.

@@ -3,7 +3,7 @@
 //! a bad upload changes nothing, and a reader never sees two versions.
 
 use futures::executor::block_on;
-use matchday_core::kv::{KvError, KvRead, KvWrite, MemoryKv};
+use matchday_core::kv::{KvError, KvRead, KvSwap, KvWrite, MemoryKv};
 use matchday_core::layout;
 use matchday_core::lookup;
 use matchday_core::types::{
@@ -447,6 +447,17 @@ struct Overtaken<'a> {
 impl KvRead for Overtaken<'_> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         self.inner.get(key).await
+    }
+}
+
+impl KvSwap for Overtaken<'_> {
+    async fn swap_if(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError> {
+        self.inner.swap_if(key, expected, value).await
     }
 }
 

@@ -16,7 +16,7 @@ pub mod metrics;
 
 use futures::StreamExt;
 use matchday_core::error::ApiError;
-use matchday_core::kv::{KvCounter, KvError, KvRead, KvWrite};
+use matchday_core::kv::{KvCounter, KvError, KvRead, KvSwap, KvWrite};
 use matchday_core::response::HttpResponse;
 use spin_sdk::experimental::wasi::keyvalue::{atomics, store as wasi_store};
 use spin_sdk::http::body::IncomingBodyExt;
@@ -69,14 +69,42 @@ impl KvCounter for SpinKv {
     /// `wasi:keyvalue/atomics.increment` on the same `default` store (Spin
     /// backs both interfaces with one store); the bucket is opened on first use.
     async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
-        let bucket = match self.1.get() {
-            Some(bucket) => bucket,
-            None => {
-                let bucket = wasi_store::open("default").map_err(|e| kv_error(format!("{e:?}")))?;
-                self.1.get_or_init(|| bucket)
-            }
-        };
-        atomics::increment(bucket, key, delta).map_err(|e| kv_error(format!("{e:?}")))
+        atomics::increment(self.bucket()?, key, delta).map_err(|e| kv_error(format!("{e:?}")))
+    }
+}
+
+impl KvSwap for SpinKv {
+    /// `wasi:keyvalue/atomics` compare-and-swap on the same `default` store:
+    /// the handle reads the current value, and the swap fails if the key
+    /// changed after that read.
+    async fn swap_if(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError> {
+        let cas = atomics::Cas::new(self.bucket()?, key).map_err(|e| kv_error(format!("{e:?}")))?;
+        let current = cas.current().map_err(|e| kv_error(format!("{e:?}")))?;
+        if current.as_deref() != expected {
+            return Ok(false);
+        }
+        match atomics::swap(cas, value) {
+            Ok(()) => Ok(true),
+            Err(atomics::CasError::CasFailed(_)) => Ok(false),
+            Err(atomics::CasError::StoreError(e)) => Err(kv_error(format!("{e:?}"))),
+        }
+    }
+}
+
+impl SpinKv {
+    /// The `wasi:keyvalue` handle of the `default` store (Spin backs it and
+    /// the SDK's key-value API with one store), opened on first use.
+    fn bucket(&self) -> Result<&wasi_store::Bucket, KvError> {
+        if let Some(bucket) = self.1.get() {
+            return Ok(bucket);
+        }
+        let bucket = wasi_store::open("default").map_err(|e| kv_error(format!("{e:?}")))?;
+        Ok(self.1.get_or_init(|| bucket))
     }
 }
 
