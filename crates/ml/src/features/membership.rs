@@ -52,8 +52,8 @@ fn follows(earlier: &str, later: &str) -> bool {
 /// season or the one before. The league mean a newcomer starts from is its
 /// members' mean: a club relegated out of the data keeps its last rating
 /// forever, and counting it would drag the mean down a little more every
-/// season (by 2022-23, 40 clubs for La Liga's 20, the mean ~50 Elo points
-/// under its members').
+/// season (a replica of the Elo counted 40 clubs for La Liga's 20 by
+/// 2022-23, the mean ~50 points under its members').
 pub fn is_member(last_league: &str, last_season: &str, league: &str, season: &str) -> bool {
     last_league == league && (last_season == season || follows(last_season, season))
 }
