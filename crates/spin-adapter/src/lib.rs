@@ -18,6 +18,7 @@ use futures::StreamExt;
 use matchday_core::error::ApiError;
 use matchday_core::kv::{KvCounter, KvError, KvRead, KvSwap, KvWrite};
 use matchday_core::response::HttpResponse;
+use matchday_observe::metrics::slots::CasStore;
 use spin_sdk::experimental::wasi::keyvalue::{atomics, store as wasi_store};
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{FullBody, Request};
@@ -83,28 +84,51 @@ impl KvSwap for SpinKv {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool, KvError> {
-        let cas = atomics::Cas::new(self.bucket()?, key).map_err(|e| kv_error(format!("{e:?}")))?;
-        let current = cas.current().map_err(|e| kv_error(format!("{e:?}")))?;
+        let cas = WasiCas(self.bucket()?);
+        let (handle, current) = cas.begin(key)?;
         if current.as_deref() != expected {
             return Ok(false);
         }
+        cas.swap(handle, value)
+    }
+}
+
+impl SpinKv {
+    /// The `wasi:keyvalue` handle of the `default` store, opened on first use.
+    fn bucket(&self) -> Result<&wasi_store::Bucket, KvError> {
+        if let Some(bucket) = self.1.get() {
+            return Ok(bucket);
+        }
+        let bucket = open_bucket()?;
+        Ok(self.1.get_or_init(|| bucket))
+    }
+}
+
+/// The `wasi:keyvalue` handle of the `default` store (Spin backs it and the
+/// SDK's key-value API with one store): counters, compare-and-swap.
+fn open_bucket() -> Result<wasi_store::Bucket, KvError> {
+    wasi_store::open("default").map_err(|e| kv_error(format!("{e:?}")))
+}
+
+/// `wasi:keyvalue/atomics` compare-and-swap behind observe's trait: the
+/// metrics slots' merge loop and [`SpinKv`]'s [`KvSwap`].
+struct WasiCas<'a>(&'a wasi_store::Bucket);
+
+impl CasStore for WasiCas<'_> {
+    type Handle = atomics::Cas;
+
+    fn begin(&self, key: &str) -> Result<(atomics::Cas, Option<Vec<u8>>), KvError> {
+        let cas = atomics::Cas::new(self.0, key).map_err(|e| kv_error(format!("{e:?}")))?;
+        let current = cas.current().map_err(|e| kv_error(format!("{e:?}")))?;
+        Ok((cas, current))
+    }
+
+    fn swap(&self, cas: atomics::Cas, value: &[u8]) -> Result<bool, KvError> {
         match atomics::swap(cas, value) {
             Ok(()) => Ok(true),
             Err(atomics::CasError::CasFailed(_)) => Ok(false),
             Err(atomics::CasError::StoreError(e)) => Err(kv_error(format!("{e:?}"))),
         }
-    }
-}
-
-impl SpinKv {
-    /// The `wasi:keyvalue` handle of the `default` store (Spin backs it and
-    /// the SDK's key-value API with one store), opened on first use.
-    fn bucket(&self) -> Result<&wasi_store::Bucket, KvError> {
-        if let Some(bucket) = self.1.get() {
-            return Ok(bucket);
-        }
-        let bucket = wasi_store::open("default").map_err(|e| kv_error(format!("{e:?}")))?;
-        Ok(self.1.get_or_init(|| bucket))
     }
 }
 

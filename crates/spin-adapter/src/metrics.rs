@@ -15,9 +15,9 @@
 
 use matchday_core::kv::KvError;
 use matchday_observe::endpoints::BuildInfo;
-use matchday_observe::metrics::slots::{self, CasStore, FlushError};
+use matchday_observe::metrics::slots::{self, FlushError};
 use matchday_observe::metrics::{Accumulator, BuildSeen, FlushPolicy, FlushReason};
-use spin_sdk::experimental::wasi::keyvalue::{atomics, store};
+use spin_sdk::experimental::wasi::keyvalue::store;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -85,7 +85,7 @@ impl Instance {
         let delta = self.accumulator.take();
         let first_slot = self.next_slot;
         let result = match self.bucket() {
-            Ok(bucket) => slots::flush(&WasiCas(bucket), &delta, first_slot),
+            Ok(bucket) => slots::flush(&crate::WasiCas(bucket), &delta, first_slot),
             Err(e) => Err(FlushError::Store(e)),
         };
         match result {
@@ -113,30 +113,9 @@ impl Instance {
 
     fn bucket(&mut self) -> Result<&store::Bucket, KvError> {
         if self.bucket.is_none() {
-            self.bucket = Some(store::open("default").map_err(|e| KvError(format!("{e:?}")))?);
+            self.bucket = Some(crate::open_bucket()?);
         }
         Ok(self.bucket.as_ref().expect("just opened"))
-    }
-}
-
-/// `wasi:keyvalue/atomics` compare-and-swap behind observe's trait.
-struct WasiCas<'a>(&'a store::Bucket);
-
-impl CasStore for WasiCas<'_> {
-    type Handle = atomics::Cas;
-
-    fn begin(&self, key: &str) -> Result<(atomics::Cas, Option<Vec<u8>>), KvError> {
-        let cas = atomics::Cas::new(self.0, key).map_err(|e| KvError(format!("{e:?}")))?;
-        let current = cas.current().map_err(|e| KvError(format!("{e:?}")))?;
-        Ok((cas, current))
-    }
-
-    fn swap(&self, cas: atomics::Cas, value: &[u8]) -> Result<bool, KvError> {
-        match atomics::swap(cas, value) {
-            Ok(()) => Ok(true),
-            Err(atomics::CasError::CasFailed(_)) => Ok(false),
-            Err(atomics::CasError::StoreError(e)) => Err(KvError(format!("{e:?}"))),
-        }
     }
 }
 
