@@ -193,7 +193,10 @@ pub async fn handle(
         .with_header("server-timing", timing.header());
     Handled {
         response,
-        served: served.get(),
+        served: Served {
+            model_cache_hit: timing.model_cache_hit(),
+            ..served.get()
+        },
     }
 }
 
@@ -282,12 +285,10 @@ async fn alias_pointer<K: KvRead>(
 /// registry's files now.
 async fn model<K: KvRead>(ctx: &Ctx<'_, K>, version: u64) -> Result<Rc<LoadedModel>, ApiError> {
     if let Some(model) = ctx.models.get(version) {
-        ctx.timing.model_cache("hit");
-        ctx.note(|s| s.model_cache_hit = Some(true));
+        ctx.timing.model_cache(true);
         return Ok(model);
     }
-    ctx.timing.model_cache("miss");
-    ctx.note(|s| s.model_cache_hit = Some(false));
+    ctx.timing.model_cache(false);
     let onnx = ctx
         .kv
         .get(&keys::onnx_key(version))

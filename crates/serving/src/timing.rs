@@ -12,9 +12,9 @@ pub struct Timing {
     kv: Cell<Duration>,
     load: Cell<Duration>,
     infer: Cell<Duration>,
-    /// `hit` or `miss` of the per-instance model cache; empty when no model
-    /// was needed (a prediction-cache hit).
-    model: Cell<&'static str>,
+    /// Whether the per-instance model cache held the model; `None` when no
+    /// model was needed (a prediction-cache hit).
+    model_hit: Cell<Option<bool>>,
 }
 
 impl Timing {
@@ -26,16 +26,21 @@ impl Timing {
         self.infer.set(self.infer.get() + d);
     }
 
-    pub fn model_cache(&self, outcome: &'static str) {
-        self.model.set(outcome);
+    pub fn model_cache(&self, hit: bool) {
+        self.model_hit.set(Some(hit));
+    }
+
+    /// The model cache's answer, when a model was needed.
+    pub fn model_cache_hit(&self) -> Option<bool> {
+        self.model_hit.get()
     }
 
     /// `kv;dur=0.041, load;dur=0.000;desc="hit", infer;dur=0.052`.
     pub fn header(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let desc = match self.model.get() {
-            "" => String::new(),
-            outcome => format!(";desc=\"{outcome}\""),
+        let desc = match self.model_hit.get() {
+            None => String::new(),
+            Some(hit) => format!(";desc=\"{}\"", if hit { "hit" } else { "miss" }),
         };
         format!(
             "kv;dur={:.3}, load;dur={:.3}{desc}, infer;dur={:.3}",
