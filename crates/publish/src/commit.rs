@@ -8,7 +8,8 @@
 //! (409) at its flip, which is a compare-and-swap over the live pointer it
 //! started from: that publish's garbage collection may have taken its keys.
 //! A rollback writes the history before it flips, so a failed flip retried
-//! steps back once, not twice.
+//! steps back once, not twice; its flip is a compare-and-swap too, so it
+//! never undoes a publish it did not see.
 
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
@@ -101,12 +102,14 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     kv: &impl KvWrite,
     key: &str,
 ) -> Result<Option<T>, KvError> {
-    match kv.get(key).await? {
-        Some(raw) => serde_json::from_slice(&raw)
-            .map(Some)
-            .map_err(|e| KvError(format!("{key} is corrupt: {e}"))),
-        None => Ok(None),
-    }
+    kv.get(key)
+        .await?
+        .map(|raw| parse_json(key, &raw))
+        .transpose()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(key: &str, raw: &[u8]) -> Result<T, KvError> {
+    serde_json::from_slice(raw).map_err(|e| KvError(format!("{key} is corrupt: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -217,11 +220,20 @@ async fn collect_garbage(
 }
 
 /// Makes the version published before the live one live again.
-pub async fn rollback(kv: &impl KvWrite) -> Result<DataPointer, PublishError> {
-    let current: DataPointer = read_json(kv, layout::CURRENT)
+///
+/// The flip is a compare-and-swap over the live pointer the rollback read, as
+/// a publish's is: a publish that goes live meanwhile is not silently undone.
+pub async fn rollback(kv: &(impl KvWrite + KvSwap)) -> Result<DataPointer, PublishError> {
+    let current_raw = kv
+        .get(layout::CURRENT)
         .await?
         .ok_or_else(|| PublishError::Conflict("nothing is published".into()))?;
-    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
+    let current: DataPointer = parse_json(layout::CURRENT, &current_raw)?;
+    let history_raw = kv.get(layout::HISTORY).await?;
+    let mut history: Vec<String> = match &history_raw {
+        Some(raw) => parse_json(layout::HISTORY, raw)?,
+        None => Vec::new(),
+    };
     let position = history.iter().position(|v| v == &current.version);
     let target = match position {
         Some(i) => history.get(i + 1),
@@ -236,8 +248,25 @@ pub async fn rollback(kv: &impl KvWrite) -> Result<DataPointer, PublishError> {
     // still live and no longer in the history, so a retry picks the same
     // target (the first retained version) instead of stepping back twice.
     history.retain(|v| v != &current.version);
-    kv.set(layout::HISTORY, &to_json(&history)).await?;
-    kv.set(layout::CURRENT, &to_json(&pointer)).await?;
+    let history_json = to_json(&history);
+    kv.set(layout::HISTORY, &history_json).await?;
+    if !kv
+        .swap_if(layout::CURRENT, Some(&current_raw), &to_json(&pointer))
+        .await?
+    {
+        // Another version went live: it keeps serving, and the version this
+        // rollback took out of the history goes back in (unless the history
+        // changed again meanwhile, in which case it is the newer writer's).
+        if let Some(original) = &history_raw {
+            kv.swap_if(layout::HISTORY, Some(&history_json), original)
+                .await?;
+        }
+        return Err(PublishError::Conflict(
+            "another version went live while rolling back; nothing was rolled back \
+             (the new version keeps serving)"
+                .into(),
+        ));
+    }
     Ok(pointer)
 }
 

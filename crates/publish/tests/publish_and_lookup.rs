@@ -437,10 +437,12 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     assert_eq!(back.version, first.version);
 }
 
-/// A store where another publish goes live (and collects this one's
-/// half-written version as garbage) just as this one writes its pointer.
+/// A store where another publish goes live just as this writer writes the
+/// key ending in `at` (once). At a version's `/pointer` it also collects that
+/// half-written version as garbage, as the other publish's clean-up would.
 struct Overtaken<'a> {
     inner: &'a MemoryKv,
+    at: &'static str,
     other: std::cell::RefCell<Option<Vec<u8>>>,
 }
 
@@ -463,15 +465,16 @@ impl KvSwap for Overtaken<'_> {
 
 impl KvWrite for Overtaken<'_> {
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        let other = if key.ends_with("/pointer") {
+        let other = if key.ends_with(self.at) {
             self.other.borrow_mut().take()
         } else {
             None
         };
         if let Some(other) = other {
-            let version = key.trim_end_matches("/pointer");
-            for k in self.inner.keys_with_prefix(version).await? {
-                self.inner.delete(&k).await?;
+            if let Some(version) = key.strip_suffix("/pointer") {
+                for k in self.inner.keys_with_prefix(version).await? {
+                    self.inner.delete(&k).await?;
+                }
             }
             self.inner.set(layout::CURRENT, &other).await?;
         }
@@ -507,6 +510,7 @@ fn a_publish_overtaken_by_another_does_not_flip_to_its_half_collected_version() 
     }
     let racing = Overtaken {
         inner: &kv,
+        at: "/pointer",
         other: std::cell::RefCell::new(block_on(probe.get(layout::CURRENT)).unwrap()),
     };
     let err = block_on(commit::publish(
@@ -548,6 +552,43 @@ fn a_rollback_whose_flip_fails_is_retried_to_the_same_version() {
         get(&kv, "/predict/precomputed/1001").1["model_run_id"],
         "run-2"
     );
+}
+
+#[test]
+fn a_rollback_overtaken_by_a_publish_does_not_undo_it() {
+    let kv = MemoryKv::new();
+    let reports = publish_runs(&kv, &["run-1", "run-2"]);
+    // run-3 is written elsewhere and goes live while the rollback writes the
+    // history, before its flip.
+    let probe = MemoryKv::new();
+    let newer = block_on(commit::publish(
+        &probe,
+        &bundle_bytes(300, 290, "run-3"),
+        now(5),
+    ))
+    .unwrap();
+    for key in probe.keys() {
+        if key != layout::CURRENT && key != layout::HISTORY {
+            let value = block_on(probe.get(&key)).unwrap().unwrap();
+            block_on(kv.set(&key, &value)).unwrap();
+        }
+    }
+    let racing = Overtaken {
+        inner: &kv,
+        at: layout::HISTORY,
+        other: std::cell::RefCell::new(block_on(probe.get(layout::CURRENT)).unwrap()),
+    };
+    let err = block_on(commit::rollback(&racing)).unwrap_err();
+    assert!(matches!(err, PublishError::Conflict(_)), "{err}");
+    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
+    assert_eq!(
+        (version.as_str(), body["model_run_id"].as_str()),
+        (newer.version.as_str(), Some("run-3")),
+        "the publish the rollback did not see stays live"
+    );
+    // The history is as it was, so a rollback now steps back to run-2.
+    let back = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(back.version, reports[1].version);
 }
 
 /// The recent results of the live version, decoded from its chunks.
