@@ -18,6 +18,7 @@ pub mod margin;
 pub mod market;
 pub mod query;
 pub mod recent;
+pub mod registry_layout;
 pub mod response;
 pub mod route;
 pub mod strict_json;

@@ -529,7 +529,7 @@ async fn model_info<K: KvRead>(ctx: &Ctx<'_, K>, stage: Alias) -> Result<ModelIn
             ServingCard::parse(&raw).map_err(store_unavailable)?
         }
     };
-    let index = registry::read_index(ctx.kv)
+    let entry = registry::read_entry(ctx.kv, alias.version)
         .await
         .map_err(store_unavailable)?;
     Ok(ModelInfo {
@@ -546,7 +546,7 @@ async fn model_info<K: KvRead>(ctx: &Ctx<'_, K>, stage: Alias) -> Result<ModelIn
         missing_values: card.missing_values.clone(),
         data_window: card.data_window.clone(),
         created_at: card.created_at.clone(),
-        registered_at: index.get(alias.version).map(|e| e.registered_at.clone()),
+        registered_at: entry.map(|e| e.registered_at),
         alias_set_at: alias.set_at,
     })
 }

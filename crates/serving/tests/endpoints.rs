@@ -518,6 +518,13 @@ fn model_info_describes_the_aliased_version() {
     assert_eq!(info.registered_at.as_deref(), Some(NOW));
     // Info needs no model load.
     assert_eq!(service.models.loads(), 0);
+    // Nor the registry index, which grows with every registration: the
+    // version's own entry says when it was registered.
+    service.kv.fail_reads_of(registry::keys::INDEX);
+    let again: ModelInfo =
+        serde_json::from_slice(&service.get("/predict/model/info?stage=challenger").body).unwrap();
+    assert_eq!(again.registered_at.as_deref(), Some(NOW));
+    service.kv.fail_reads(false);
     let champion: ModelInfo =
         serde_json::from_slice(&service.get("/predict/model/info").body).unwrap();
     assert_eq!(champion.model_name, "byo-logreg");

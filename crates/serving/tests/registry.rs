@@ -3,7 +3,7 @@
 
 mod support;
 
-use matchday_core::kv::{KvRead, MemoryKv};
+use matchday_core::kv::{KvRead, KvWrite, MemoryKv};
 use matchday_serving::admin::{self, ModelAction};
 use matchday_serving::registry::{self, Alias, PromoteRequest, RegistryError};
 use matchday_serving::upload::ModelUpload;
@@ -599,4 +599,18 @@ fn admin_routes_publish_list_promote_and_roll_back() {
         "conflict"
     );
     assert!(block_on(kv.get("model/alias/champion")).unwrap().is_some());
+}
+
+#[test]
+fn a_versions_entry_is_read_from_its_own_key_or_else_from_the_index() {
+    let kv = MemoryKv::new();
+    let v1 = publish(&kv, &logreg(), None);
+    let listed = block_on(registry::read_index(&kv)).unwrap();
+    let own = block_on(registry::read_entry(&kv, v1)).unwrap();
+    assert_eq!(own.as_ref(), listed.get(v1));
+    // A version registered before entries had their own key.
+    block_on(kv.delete(&registry::keys::entry_key(v1))).unwrap();
+    let legacy = block_on(registry::read_entry(&kv, v1)).unwrap();
+    assert_eq!(legacy.as_ref(), listed.get(v1));
+    assert_eq!(block_on(registry::read_entry(&kv, v1 + 1)).unwrap(), None);
 }

@@ -1,30 +1,27 @@
 //! The model registry as monitoring reads it (written by the `predict`
 //! branch's registry; this module only reads, tolerantly).
 //!
-//! Contract (keys in the `default` store):
+//! Contract (keys in the `default` store, [`matchday_core::registry_layout`]):
 //! - `model/alias/<alias>` for `champion`, `challenger`, `candidate`: JSON
 //!   object with `version` (integer or string) and optionally `set_at`
 //!   (RFC 3339). Absent key = no version holds the alias.
-//! - `model/registry`: JSON `{"versions": [{"version", "run_id",
-//!   "created_at", "name", ...}]}`; used to add the run id and the training
-//!   time (`created_at`, the model card's) to an alias. Optional.
+//! - `model/v/<n>/entry`: JSON object with `run_id` and `created_at` (the
+//!   model card's training time), among others; used to add both to an
+//!   alias. For versions registered before entries had their own key, the
+//!   same object is looked up in `model/registry`'s `versions`. Optional.
 //!
-//! Unknown fields are ignored and a missing registry only leaves `run_id`
-//! and `created_at` empty, so either side can grow its records freely. A
+//! Unknown fields are ignored and a missing entry only leaves `run_id` and
+//! `created_at` empty, so either side can grow its records freely. A
 //! corrupt record is logged and skipped: monitoring never fails because the
-//! registry is odd.
+//! registry is odd. A probe reads a few small keys: the index, which grows
+//! with every registration, only for versions without an entry.
 
 use matchday_core::kv::{KvError, KvRead};
+use matchday_core::registry_layout::{INDEX, alias_key, entry_key};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const ALIASES: [&str; 3] = ["champion", "challenger", "candidate"];
-pub const REGISTRY: &str = "model/registry";
-
-pub fn alias_key(alias: &str) -> String {
-    format!("model/alias/{alias}")
-}
-
 /// A version an alias names, as far as the registry tells.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersion {
@@ -53,15 +50,6 @@ fn parse(key: &str, raw: &[u8]) -> Option<Value> {
 
 /// Every alias that names a version, in [`ALIASES`] order.
 pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError> {
-    let registry = match kv.get(REGISTRY).await? {
-        Some(raw) => parse(REGISTRY, &raw),
-        None => None,
-    };
-    let entries: &[Value] = registry
-        .as_ref()
-        .and_then(|r| r.get("versions"))
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
     let mut models = Vec::new();
     for alias in ALIASES {
         let key = alias_key(alias);
@@ -75,10 +63,8 @@ pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError>
             eprintln!("monitoring: {key} has no version; ignored");
             continue;
         };
-        let entry = entries
-            .iter()
-            .find(|e| e.get("version").and_then(text).as_deref() == Some(version.as_str()));
-        let field = |name: &str| entry.and_then(|e| e.get(name)).and_then(text);
+        let entry = read_entry(kv, &version).await?;
+        let field = |name: &str| entry.as_ref().and_then(|e| e.get(name)).and_then(text);
         models.push(ModelVersion {
             alias: alias.to_string(),
             run_id: field("run_id"),
@@ -88,6 +74,25 @@ pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError>
         });
     }
     Ok(models)
+}
+
+/// The registry's entry of `version`: its own key, else the index's.
+async fn read_entry(kv: &impl KvRead, version: &str) -> Result<Option<Value>, KvError> {
+    let key = entry_key(version);
+    if let Some(raw) = kv.get(&key).await? {
+        return Ok(parse(&key, &raw));
+    }
+    let Some(raw) = kv.get(INDEX).await? else {
+        return Ok(None);
+    };
+    let index = parse(INDEX, &raw);
+    let entries = index
+        .as_ref()
+        .and_then(|r| r.get("versions"))
+        .and_then(Value::as_array);
+    Ok(entries.into_iter().flatten().find_map(|e| {
+        (e.get("version").and_then(text).as_deref() == Some(version)).then(|| e.clone())
+    }))
 }
 
 #[cfg(test)]
@@ -116,7 +121,7 @@ mod tests {
                 .unwrap();
             kv.set("model/alias/candidate", b"{corrupt").await.unwrap();
             kv.set(
-                REGISTRY,
+                INDEX,
                 br#"{"versions":[{"version":3,"run_id":"run-a","created_at":"2026-10-30T12:00:00Z","extra":1}]}"#,
             )
             .await
@@ -135,5 +140,30 @@ mod tests {
         assert_eq!(models[1].alias, "challenger");
         assert_eq!(models[1].version, "4");
         assert_eq!(models[1].run_id, None, "not in the registry");
+    }
+
+    #[test]
+    fn a_version_with_its_own_entry_is_read_without_the_index() {
+        let kv = MemoryKv::new();
+        block_on(async {
+            kv.set("model/alias/champion", br#"{"version":7}"#)
+                .await
+                .unwrap();
+            kv.set(
+                "model/v/7/entry",
+                br#"{"version":7,"run_id":"run-7","created_at":"2026-11-30T08:00:00Z"}"#,
+            )
+            .await
+            .unwrap();
+            kv.set(INDEX, br#"{"versions":[]}"#).await.unwrap();
+        });
+        // The index grows with every registration: a probe must not need it.
+        kv.fail_reads_of(INDEX);
+        let models = block_on(read_models(&kv)).unwrap();
+        assert_eq!(models[0].run_id.as_deref(), Some("run-7"));
+        assert_eq!(
+            models[0].created_at.as_deref(),
+            Some("2026-11-30T08:00:00Z")
+        );
     }
 }

@@ -1,13 +1,10 @@
-//! Where the model registry lives in the key-value store.
-//!
-//! - `model/registry` → [`super::RegistryIndex`]: every registered version.
-//! - `model/v/<n>/onnx`, `model/v/<n>/card` → the files of version `n`,
-//!   written once, never changed.
-//! - `model/alias/<alias>` → [`super::AliasPointer`]: the version an alias
-//!   names plus its own undo stack, so one write moves an alias atomically.
+//! The registry's aliases, and its keys ([`matchday_core::registry_layout`],
+//! shared with monitoring, which reads them).
 //!
 //! Serving reads one alias pointer per request and the two version files only
 //! when a version is not already loaded in the instance.
+
+pub use matchday_core::registry_layout::{INDEX, card_key, entry_key, onnx_key};
 
 /// The aliases a version can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,16 +38,6 @@ impl std::fmt::Display for Alias {
     }
 }
 
-pub const INDEX: &str = "model/registry";
-
-pub fn onnx_key(version: u64) -> String {
-    format!("model/v/{version}/onnx")
-}
-
-pub fn card_key(version: u64) -> String {
-    format!("model/v/{version}/card")
-}
-
 pub fn alias_key(alias: Alias) -> String {
-    format!("model/alias/{}", alias.as_str())
+    matchday_core::registry_layout::alias_key(alias.as_str())
 }

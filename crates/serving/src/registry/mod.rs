@@ -80,26 +80,37 @@ pub struct AliasPointer {
     pub previous: Vec<u64>,
 }
 
-fn corrupt(key: &str, e: serde_json::Error) -> KvError {
-    KvError(format!("{key} is corrupt: {e}"))
+/// The JSON record at `key`, `None` when absent; an unreadable one is an
+/// error naming the key.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    kv: &impl KvRead,
+    key: &str,
+) -> Result<Option<T>, KvError> {
+    match kv.get(key).await? {
+        Some(raw) => serde_json::from_slice(&raw)
+            .map(Some)
+            .map_err(|e| KvError(format!("{key} is corrupt: {e}"))),
+        None => Ok(None),
+    }
 }
 
 pub async fn read_index(kv: &impl KvRead) -> Result<RegistryIndex, KvError> {
-    match kv.get(keys::INDEX).await? {
-        Some(raw) => serde_json::from_slice(&raw).map_err(|e| corrupt(keys::INDEX, e)),
-        None => Ok(RegistryIndex::default()),
+    Ok(read_json(kv, keys::INDEX).await?.unwrap_or_default())
+}
+
+/// What the registry knows of `version`, from its own entry key: what a
+/// request reads instead of the whole index. Versions registered before
+/// entries had their own key are found in the index.
+pub async fn read_entry(kv: &impl KvRead, version: u64) -> Result<Option<VersionEntry>, KvError> {
+    match read_json(kv, &keys::entry_key(version)).await? {
+        Some(entry) => Ok(Some(entry)),
+        None => Ok(read_index(kv).await?.get(version).cloned()),
     }
 }
 
 /// The pointer of `alias`, or `None` when no version holds it.
 pub async fn read_alias(kv: &impl KvRead, alias: Alias) -> Result<Option<AliasPointer>, KvError> {
-    let key = keys::alias_key(alias);
-    match kv.get(&key).await? {
-        Some(raw) => serde_json::from_slice(&raw)
-            .map(Some)
-            .map_err(|e| corrupt(&key, e)),
-        None => Ok(None),
-    }
+    read_json(kv, &keys::alias_key(alias)).await
 }
 
 /// Hex SHA-256, for content identity of uploaded files.

@@ -164,7 +164,7 @@ pub async fn publish(
     })
 }
 
-/// Writes a new version's files, then the index entry that registers it.
+/// Writes a new version's files and entry, then the index that registers it.
 async fn register(
     kv: &impl KvWrite,
     index: &mut RegistryIndex,
@@ -196,6 +196,9 @@ async fn register(
         holdout_log_loss: card.holdout_log_loss(),
         holdout_window: card.holdout_window(),
     };
+    // The entry on its own key first: requests read it there (one small
+    // key), never the index, which grows with every registration.
+    kv.set(&keys::entry_key(version), &to_json(&entry)).await?;
     index.versions.push(entry.clone());
     kv.set(keys::INDEX, &to_json(index)).await?;
     Ok(entry)

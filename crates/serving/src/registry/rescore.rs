@@ -62,11 +62,9 @@ pub async fn rescore(
     }
     let after = cards.iter().map(|c| c.2).max().unwrap_or_default();
 
-    let Some(raw) = kv.get(layout::CURRENT).await? else {
+    let Some(pointer) = super::read_json::<DataPointer>(kv, layout::CURRENT).await? else {
         return Ok(Err("no data version is live".into()));
     };
-    let pointer: DataPointer =
-        serde_json::from_slice(&raw).map_err(|e| super::corrupt(layout::CURRENT, e))?;
     let Some(recent) = &pointer.recent_results else {
         return Ok(Err(format!(
             "data version {} was published without recent results (publish the data again)",
