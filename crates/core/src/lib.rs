@@ -21,5 +21,6 @@ pub mod recent;
 pub mod registry_layout;
 pub mod response;
 pub mod route;
+pub mod stats;
 pub mod strict_json;
 pub mod types;

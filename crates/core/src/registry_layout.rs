@@ -7,6 +7,9 @@
 //!   of version `n` and its registry entry, written once before the index
 //!   names it, never changed. A request that needs what the registry knows
 //!   of one version reads its entry: one small key, whatever the index's size.
+//!   A version registered before entries had their own key is read from the
+//!   index, once per request, until an alias moves to it (a promotion or a
+//!   rollback writes its entry).
 //! - `model/alias/<alias>`: the version an alias names, with its own undo
 //!   stack, so one write moves an alias atomically.
 

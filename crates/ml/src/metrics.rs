@@ -167,19 +167,7 @@ pub fn match_rps(p: &[f64; 3], y: usize) -> f64 {
     (c1 * c1 + c2 * c2) / 2.0
 }
 
-/// Standard error of the mean of `a[i] - b[i]`: how far apart two models'
-/// mean losses on the same matches may be by chance. 0 for fewer than two
-/// pairs or lengths that differ (nothing to compare).
-pub fn paired_standard_error(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 2 || b.len() != n {
-        return 0.0;
-    }
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    let mean = d.iter().sum::<f64>() / n as f64;
-    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    (var / n as f64).sqrt()
-}
+pub use matchday_core::stats::paired_standard_error;
 
 /// Shorthand for `Evaluation::new(probs, labels)?.scores()`.
 pub fn evaluate(probs: &[[f64; 3]], labels: &[usize]) -> Result<Scores> {

@@ -4,6 +4,7 @@
 mod support;
 
 use matchday_core::kv::{KvRead, KvWrite, MemoryKv};
+use matchday_core::stats::paired_standard_error;
 use matchday_serving::admin::{self, ModelAction};
 use matchday_serving::registry::{self, Alias, PromoteRequest, RegistryError};
 use matchday_serving::upload::ModelUpload;
@@ -314,12 +315,12 @@ fn the_gate_says_whether_two_log_losses_are_on_the_same_matches() {
 /// logistic regression. Returns the rows and, per model, the expected
 /// log-loss of the rows after `after` from the fixtures' own probabilities
 /// (onnxruntime's), not from our inference.
-fn finished_matches(n: usize, after: &str) -> (Vec<Finished>, f64, f64, usize) {
+fn finished_matches(n: usize, after: &str) -> (Vec<Finished>, f64, f64, usize, f64) {
     let logreg_rows = json_fixture("expected.json")["rows"].clone();
     let tree_rows = json_fixture("gbt_expected.json")["rows"].clone();
     let start = chrono::DateTime::parse_from_rfc3339("2022-05-01T15:00:00Z").unwrap();
     let after = chrono::DateTime::parse_from_rfc3339(after).unwrap();
-    let (mut logreg_loss, mut tree_loss, mut counted) = (0.0, 0.0, 0);
+    let (mut logreg_losses, mut tree_losses) = (Vec::new(), Vec::new());
     let mut rows = Vec::new();
     for i in 0..n {
         let k = i % 15;
@@ -331,9 +332,8 @@ fn finished_matches(n: usize, after: &str) -> (Vec<Finished>, f64, f64, usize) {
             .unwrap();
         let kickoff = start + chrono::Duration::hours(12 * i as i64);
         if kickoff > after {
-            logreg_loss -= p(&logreg_rows, outcome).ln();
-            tree_loss -= p(&tree_rows, outcome).ln();
-            counted += 1;
+            logreg_losses.push(-p(&logreg_rows, outcome).ln());
+            tree_losses.push(-p(&tree_rows, outcome).ln());
         }
         rows.push(Finished {
             kickoff: kickoff
@@ -343,8 +343,10 @@ fn finished_matches(n: usize, after: &str) -> (Vec<Finished>, f64, f64, usize) {
             features: logreg_rows[k]["features"].clone(),
         });
     }
-    let n = counted as f64;
-    (rows, logreg_loss / n, tree_loss / n, counted)
+    let n = logreg_losses.len();
+    let mean = |l: &[f64]| l.iter().sum::<f64>() / n as f64;
+    let se = paired_standard_error(&tree_losses, &logreg_losses);
+    (rows, mean(&logreg_losses), mean(&tree_losses), n, se)
 }
 
 /// The logistic regression as champion, its card saying 1.00 and its
@@ -372,7 +374,8 @@ fn the_gate_rescores_both_models_on_the_same_unseen_matches() {
     let (champion_v, trees_v) = a_year_apart(&kv, 0.90);
     // 700 matches from 2022-05-01; those up to the trees' window's end are
     // left out, as the trees may have seen them.
-    let (rows, logreg_loss, tree_loss, common) = finished_matches(700, "2022-05-29T19:00:00Z");
+    let (rows, logreg_loss, tree_loss, common, difference_se) =
+        finished_matches(700, "2022-05-29T19:00:00Z");
     assert!(tree_loss > logreg_loss + 0.1, "the fixture's premise");
     publish_recent_results(&kv, "d7", &rows);
 
@@ -398,10 +401,15 @@ fn the_gate_rescores_both_models_on_the_same_unseen_matches() {
         (rescored.champion_log_loss - logreg_loss).abs() < 1e-5,
         "{rescored:?} vs {logreg_loss}"
     );
+    assert!(
+        difference_se > 0.0 && (rescored.difference_standard_error - difference_se).abs() < 1e-6,
+        "{rescored:?} vs {difference_se}"
+    );
     assert_eq!(gate.candidate_log_loss, Some(rescored.candidate_log_loss));
     assert!(
         gate.message.contains(&format!(
-            "on the same {common} finished matches after both training windows (2022-05-30 … 2023-04-16, data version d7): beyond"
+            "(difference {:+.5} ± {difference_se:.5}, one paired standard error) on the same {common} finished matches after both training windows (2022-05-30 … 2023-04-16, data version d7): beyond",
+            rescored.candidate_log_loss - rescored.champion_log_loss
         )),
         "{}",
         gate.message
@@ -424,6 +432,7 @@ fn the_gate_rescores_both_models_on_the_same_unseen_matches() {
         .unwrap();
     let rescored = gate.rescored.unwrap();
     assert_eq!(rescored.candidate_log_loss, rescored.champion_log_loss);
+    assert_eq!(rescored.difference_standard_error, 0.0, "the same model");
     assert_eq!(
         rescored.matches, common,
         "after the later of the two windows"
@@ -464,7 +473,7 @@ fn without_enough_common_matches_the_gate_judges_by_the_cards_and_says_why() {
     );
 
     // 330 matches, of which 273 after the trees' window.
-    let (rows, _, _, common) = finished_matches(330, "2022-05-29T19:00:00Z");
+    let (rows, _, _, common, _) = finished_matches(330, "2022-05-29T19:00:00Z");
     assert_eq!(common, 273);
     publish_recent_results(&kv, "d8", &rows);
     let message = gate_says(&kv);
@@ -613,4 +622,20 @@ fn a_versions_entry_is_read_from_its_own_key_or_else_from_the_index() {
     let legacy = block_on(registry::read_entry(&kv, v1)).unwrap();
     assert_eq!(legacy.as_ref(), listed.get(v1));
     assert_eq!(block_on(registry::read_entry(&kv, v1 + 1)).unwrap(), None);
+
+    // Such a version gets its key when an alias moves to it, by a promotion
+    // or a rollback, so requests stop needing the index for it.
+    let has_key = |v: u64| {
+        block_on(kv.get(&registry::keys::entry_key(v)))
+            .unwrap()
+            .is_some()
+    };
+    promote(&kv, Alias::Challenger, v1, false, 0.01).unwrap();
+    assert!(has_key(v1), "written by the promotion");
+    let v2 = publish(&kv, &trees(), None);
+    promote(&kv, Alias::Champion, v2, true, 0.01).unwrap();
+    block_on(kv.delete(&registry::keys::entry_key(v1))).unwrap();
+    block_on(registry::rollback(&kv, Alias::Champion, NOW)).unwrap();
+    assert_eq!(champion(&kv), Some(v1));
+    assert!(has_key(v1), "written by the rollback");
 }

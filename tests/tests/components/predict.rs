@@ -217,6 +217,13 @@ fn check_every_endpoint(app: &TestApp) {
     );
     assert!(!info.params.is_empty());
     assert_eq!(info.created_at, card["created_at"].as_str().unwrap());
+    assert!(info.registered_at.is_some(), "from the version's entry");
+    // The monitoring component's healthcheck reads the same entry.
+    let health = app.get("/healthcheck/").json();
+    assert_eq!(health["models"][0]["alias"], "champion");
+    assert_eq!(health["models"][0]["version"], "1");
+    assert_eq!(health["models"][0]["run_id"], card["run_id"]);
+    assert_eq!(health["models"][0]["created_at"], card["created_at"]);
 
     // POST /predict/async/ → 202; the task is already complete.
     let reply = app.post(
@@ -630,6 +637,10 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
     assert_eq!(
         rescored["candidate_log_loss"],
         rescored["champion_log_loss"]
+    );
+    assert_eq!(
+        rescored["difference_standard_error"], 0.0,
+        "the same model: no difference to be noisy"
     );
     let matches = rescored["matches"].as_u64().expect("re-scored matches");
     assert!(matches >= 300, "{gate}");

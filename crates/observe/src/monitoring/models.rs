@@ -50,6 +50,7 @@ fn parse(key: &str, raw: &[u8]) -> Option<Value> {
 
 /// Every alias that names a version, in [`ALIASES`] order.
 pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError> {
+    let mut index = LegacyIndex::default();
     let mut models = Vec::new();
     for alias in ALIASES {
         let key = alias_key(alias);
@@ -63,7 +64,7 @@ pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError>
             eprintln!("monitoring: {key} has no version; ignored");
             continue;
         };
-        let entry = read_entry(kv, &version).await?;
+        let entry = read_entry(kv, &version, &mut index).await?;
         let field = |name: &str| entry.as_ref().and_then(|e| e.get(name)).and_then(text);
         models.push(ModelVersion {
             alias: alias.to_string(),
@@ -76,18 +77,29 @@ pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError>
     Ok(models)
 }
 
+/// The index, read at most once per call and only for a version without
+/// its own entry.
+#[derive(Default)]
+struct LegacyIndex(Option<Option<Value>>);
+
 /// The registry's entry of `version`: its own key, else the index's.
-async fn read_entry(kv: &impl KvRead, version: &str) -> Result<Option<Value>, KvError> {
+async fn read_entry(
+    kv: &impl KvRead,
+    version: &str,
+    index: &mut LegacyIndex,
+) -> Result<Option<Value>, KvError> {
     let key = entry_key(version);
     if let Some(raw) = kv.get(&key).await? {
         return Ok(parse(&key, &raw));
     }
-    let Some(raw) = kv.get(INDEX).await? else {
-        return Ok(None);
-    };
-    let index = parse(INDEX, &raw);
+    if index.0.is_none() {
+        let raw = kv.get(INDEX).await?;
+        index.0 = Some(raw.and_then(|raw| parse(INDEX, &raw)));
+    }
     let entries = index
+        .0
         .as_ref()
+        .and_then(Option::as_ref)
         .and_then(|r| r.get("versions"))
         .and_then(Value::as_array);
     Ok(entries.into_iter().flatten().find_map(|e| {

@@ -204,6 +204,16 @@ async fn register(
     Ok(entry)
 }
 
+/// Gives a version registered before entries had their own key that key,
+/// before an alias names it, so that requests never need the index for it.
+async fn write_entry_if_missing(kv: &impl KvWrite, entry: &VersionEntry) -> Result<(), KvError> {
+    let key = keys::entry_key(entry.version);
+    if kv.get(&key).await?.is_none() {
+        kv.set(&key, &to_json(entry)).await?;
+    }
+    Ok(())
+}
+
 /// Points `request.alias` at `request.version`; a move to `champion` passes
 /// the promotion gate first (or is forced past it, which is logged).
 pub async fn promote(
@@ -265,6 +275,7 @@ async fn promote_in(
         .map(|p| std::iter::once(p.version).chain(p.previous).collect())
         .unwrap_or_default();
     previous.truncate(ALIAS_HISTORY);
+    write_entry_if_missing(kv, entry).await?;
     let pointer = AliasPointer {
         version: request.version,
         set_at: now.to_string(),
@@ -314,9 +325,11 @@ fn judge(
         Ok(r) => {
             let passed = r.candidate_log_loss <= r.champion_log_loss + tolerance;
             let message = format!(
-                "log-loss {:.5} vs the champion's {:.5} on the same {} finished matches after both training windows ({} … {}, data version {}): {} the tolerance of {tolerance}",
+                "log-loss {:.5} vs the champion's {:.5} (difference {:+.5} ± {:.5}, one paired standard error) on the same {} finished matches after both training windows ({} … {}, data version {}): {} the tolerance of {tolerance}",
                 r.candidate_log_loss,
                 r.champion_log_loss,
+                r.candidate_log_loss - r.champion_log_loss,
+                r.difference_standard_error,
                 r.matches,
                 r.first_kickoff,
                 r.last_kickoff,
@@ -401,6 +414,9 @@ pub async fn rollback(
             "{alias} has no earlier version to roll back to"
         )));
     };
+    if let Some(entry) = read_index(kv).await?.get(target) {
+        write_entry_if_missing(kv, entry).await?;
+    }
     let pointer = AliasPointer {
         version: target,
         set_at: now.to_string(),
