@@ -17,9 +17,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${BENCH_PORT:-3999}
 DATA=${MATCHDAY_DATA:-data}
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
-[ -f "$DATA/work/predictions.parquet" ] || { echo "run scripts/up.sh once first (it produces $DATA/work)" >&2; exit 1; }
-[ -x "$HOST_BIN" ] && [ -x "$SIDECAR_BIN" ] || { echo "build first: scripts/up.sh" >&2; exit 1; }
+bench_preflight "$DATA"
 
 WORK=$(mktemp -d)
 trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT

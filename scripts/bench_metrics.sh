@@ -28,9 +28,7 @@ DATA=${MATCHDAY_DATA:-data}
 WASM_DIR=${MATCHDAY_WASM_DIR:-$ROOT/target/wasm32-wasip2/release}
 HOST_BIN=${BENCH_HOST_BIN:-$HOST_BIN}
 SIDECAR_BIN=${BENCH_SIDECAR_BIN:-$SIDECAR_BIN}
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
-[ -f "$DATA/work/predictions.parquet" ] || { echo "run scripts/up.sh once first (it produces $DATA/work)" >&2; exit 1; }
-[ -x "$HOST_BIN" ] && [ -x "$SIDECAR_BIN" ] || { echo "build first: scripts/up.sh" >&2; exit 1; }
+bench_preflight "$DATA"
 
 WORK=$(mktemp -d)
 PIDS=()

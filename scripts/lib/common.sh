@@ -86,6 +86,15 @@ build_native() {
 HOST_BIN="$ROOT/target/native/matchday-host"
 SIDECAR_BIN="$ROOT/target/native/matchday"
 
+# What every load benchmark needs before it starts: wrk, the artifacts of
+# scripts/up.sh in the data directory $1, and the built binaries.
+bench_preflight() {
+    command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
+    [ -f "$1/work/predictions.parquet" ] && [ -f "$1/work/model.onnx" ] ||
+        { echo "run scripts/up.sh once first (it produces $1/work)" >&2; exit 1; }
+    [ -x "$HOST_BIN" ] && [ -x "$SIDECAR_BIN" ] || { echo "build first: scripts/up.sh" >&2; exit 1; }
+}
+
 # The benchmarks' credentials and limits. Every data route needs an API key
 # (wrk sends BENCH_KEY_HEADER); the rate limits stay on but far above what
 # two cores can serve, so a run measures the limiter's counting, not 429s.

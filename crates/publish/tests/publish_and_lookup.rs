@@ -490,28 +490,37 @@ impl KvWrite for Overtaken<'_> {
     }
 }
 
+/// A publish of `run` made in another store, whose records are copied into
+/// `kv` without going live there: its report, and the live pointer it flips
+/// `kv` to when an [`Overtaken`] store lets it.
+fn published_elsewhere(kv: &MemoryKv, run: &str, second: u32) -> (commit::PublishReport, Vec<u8>) {
+    let elsewhere = MemoryKv::new();
+    let report = block_on(commit::publish(
+        &elsewhere,
+        &bundle_bytes(300, 290, run),
+        now(second),
+    ))
+    .unwrap();
+    for key in elsewhere.keys() {
+        if key != layout::CURRENT && key != layout::HISTORY {
+            let value = block_on(elsewhere.get(&key)).unwrap().unwrap();
+            block_on(kv.set(&key, &value)).unwrap();
+        }
+    }
+    let live = block_on(elsewhere.get(layout::CURRENT)).unwrap().unwrap();
+    (report, live)
+}
+
 #[test]
 fn a_publish_overtaken_by_another_does_not_flip_to_its_half_collected_version() {
     let kv = MemoryKv::new();
     block_on(commit::publish(&kv, &bundle_bytes(300, 290, RUN), now(0))).unwrap();
     // Publish B (run-b) is built elsewhere and goes live mid-way through A.
-    let probe = MemoryKv::new();
-    let b = block_on(commit::publish(
-        &probe,
-        &bundle_bytes(300, 290, "run-b"),
-        now(2),
-    ))
-    .unwrap();
-    for key in probe.keys() {
-        if key != layout::CURRENT {
-            let value = block_on(probe.get(&key)).unwrap().unwrap();
-            block_on(kv.set(&key, &value)).unwrap();
-        }
-    }
+    let (b, b_live) = published_elsewhere(&kv, "run-b", 2);
     let racing = Overtaken {
         inner: &kv,
         at: "/pointer",
-        other: std::cell::RefCell::new(block_on(probe.get(layout::CURRENT)).unwrap()),
+        other: std::cell::RefCell::new(Some(b_live)),
     };
     let err = block_on(commit::publish(
         &racing,
@@ -560,23 +569,11 @@ fn a_rollback_overtaken_by_a_publish_does_not_undo_it() {
     let reports = publish_runs(&kv, &["run-1", "run-2"]);
     // run-3 is written elsewhere and goes live while the rollback writes the
     // history, before its flip.
-    let probe = MemoryKv::new();
-    let newer = block_on(commit::publish(
-        &probe,
-        &bundle_bytes(300, 290, "run-3"),
-        now(5),
-    ))
-    .unwrap();
-    for key in probe.keys() {
-        if key != layout::CURRENT && key != layout::HISTORY {
-            let value = block_on(probe.get(&key)).unwrap().unwrap();
-            block_on(kv.set(&key, &value)).unwrap();
-        }
-    }
+    let (newer, newer_live) = published_elsewhere(&kv, "run-3", 5);
     let racing = Overtaken {
         inner: &kv,
         at: layout::HISTORY,
-        other: std::cell::RefCell::new(block_on(probe.get(layout::CURRENT)).unwrap()),
+        other: std::cell::RefCell::new(Some(newer_live)),
     };
     let err = block_on(commit::rollback(&racing)).unwrap_err();
     assert!(matches!(err, PublishError::Conflict(_)), "{err}");
