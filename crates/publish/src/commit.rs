@@ -9,7 +9,9 @@
 //! started from: that publish's garbage collection may have taken its keys.
 //! A rollback writes the history before it flips, so a failed flip retried
 //! steps back once, not twice; its flip is a compare-and-swap too, so it
-//! never undoes a publish it did not see.
+//! never undoes a publish it did not see. A publish keeps the version it
+//! replaced in the history, so such an overtaken rollback cannot leave the
+//! version live before the publish unretained (and garbage-collected).
 
 use crate::artifacts::{self, format_time};
 use crate::bundle::Bundle;
@@ -151,7 +153,11 @@ pub async fn publish(
     // From here on the new version is live: a failure below must not be
     // reported as a failed publish.
     let mut warnings = Vec::new();
-    let history = match record_history(kv, &version).await {
+    let replaced = live_at_start
+        .as_deref()
+        .and_then(|raw| serde_json::from_slice::<DataPointer>(raw).ok())
+        .map(|p| p.version);
+    let history = match record_history(kv, &version, replaced.as_deref()).await {
         Ok(history) => Some(history),
         Err(err) => {
             warnings.push(format!(
@@ -179,10 +185,23 @@ pub async fn publish(
     })
 }
 
-/// Puts `version` first in the retained history.
-async fn record_history(kv: &impl KvWrite, version: &str) -> Result<Vec<String>, PublishError> {
+/// Puts `version` first in the retained history, and the version it
+/// replaced right after it if the history lacks it: a rollback overtaken by
+/// this publish may have taken it out just before failing (and cannot put
+/// it back once this history is written), and the version live before a
+/// publish is the one its rollback returns to.
+async fn record_history(
+    kv: &impl KvWrite,
+    version: &str,
+    replaced: Option<&str>,
+) -> Result<Vec<String>, PublishError> {
     let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
     history.retain(|v| v != version);
+    if let Some(replaced) = replaced
+        && !history.iter().any(|v| v == replaced)
+    {
+        history.insert(0, replaced.to_string());
+    }
     history.insert(0, version.to_string());
     history.truncate(layout::RETAINED_VERSIONS);
     kv.set(layout::HISTORY, &to_json(&history)).await?;

@@ -437,13 +437,24 @@ fn a_failure_after_the_flip_reports_success_with_a_warning() {
     assert_eq!(back.version, first.version);
 }
 
-/// A store where another publish goes live just as this writer writes the
-/// key ending in `at` (once). At a version's `/pointer` it also collects that
-/// half-written version as garbage, as the other publish's clean-up would.
+/// What another writer does when an [`Overtaken`] store's writer writes
+/// the key it watches.
+enum Race {
+    /// Another publish's flip to this pointer lands just before the write;
+    /// at a version's `/pointer` it first collects that half-written version
+    /// as garbage, as the other publish's clean-up would.
+    FlipBefore(Vec<u8>),
+    /// A whole publish of this bundle, its history and garbage collection
+    /// included, runs just after the write.
+    PublishAfter(Vec<u8>),
+}
+
+/// A store where another publish races this writer, once, at the write of
+/// the key ending in `at`.
 struct Overtaken<'a> {
     inner: &'a MemoryKv,
     at: &'static str,
-    other: std::cell::RefCell<Option<Vec<u8>>>,
+    race: std::cell::RefCell<Option<Race>>,
 }
 
 impl KvRead for Overtaken<'_> {
@@ -465,20 +476,26 @@ impl KvSwap for Overtaken<'_> {
 
 impl KvWrite for Overtaken<'_> {
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        let other = if key.ends_with(self.at) {
-            self.other.borrow_mut().take()
+        let race = if key.ends_with(self.at) {
+            self.race.borrow_mut().take()
         } else {
             None
         };
-        if let Some(other) = other {
+        if let Some(Race::FlipBefore(pointer)) = &race {
             if let Some(version) = key.strip_suffix("/pointer") {
                 for k in self.inner.keys_with_prefix(version).await? {
                     self.inner.delete(&k).await?;
                 }
             }
-            self.inner.set(layout::CURRENT, &other).await?;
+            self.inner.set(layout::CURRENT, pointer).await?;
         }
-        self.inner.set(key, value).await
+        self.inner.set(key, value).await?;
+        if let Some(Race::PublishAfter(bundle)) = race {
+            commit::publish(self.inner, &bundle, now(9))
+                .await
+                .map_err(|e| KvError(e.to_string()))?;
+        }
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
@@ -492,7 +509,7 @@ impl KvWrite for Overtaken<'_> {
 
 /// A publish of `run` made in another store, whose records are copied into
 /// `kv` without going live there: its report, and the live pointer it flips
-/// `kv` to when an [`Overtaken`] store lets it.
+/// `kv` to when an [`Overtaken`] store lets it ([`Race::FlipBefore`]).
 fn published_elsewhere(kv: &MemoryKv, run: &str, second: u32) -> (commit::PublishReport, Vec<u8>) {
     let elsewhere = MemoryKv::new();
     let report = block_on(commit::publish(
@@ -520,7 +537,7 @@ fn a_publish_overtaken_by_another_does_not_flip_to_its_half_collected_version() 
     let racing = Overtaken {
         inner: &kv,
         at: "/pointer",
-        other: std::cell::RefCell::new(Some(b_live)),
+        race: std::cell::RefCell::new(Some(Race::FlipBefore(b_live))),
     };
     let err = block_on(commit::publish(
         &racing,
@@ -567,25 +584,29 @@ fn a_rollback_whose_flip_fails_is_retried_to_the_same_version() {
 fn a_rollback_overtaken_by_a_publish_does_not_undo_it() {
     let kv = MemoryKv::new();
     let reports = publish_runs(&kv, &["run-1", "run-2"]);
-    // run-3 is written elsewhere and goes live while the rollback writes the
-    // history, before its flip.
-    let (newer, newer_live) = published_elsewhere(&kv, "run-3", 5);
+    // run-3 is published, history and garbage collection included, right
+    // after the rollback has written its history (without run-2) and before
+    // its flip.
     let racing = Overtaken {
         inner: &kv,
         at: layout::HISTORY,
-        other: std::cell::RefCell::new(Some(newer_live)),
+        race: std::cell::RefCell::new(Some(Race::PublishAfter(bundle_bytes(300, 290, "run-3")))),
     };
     let err = block_on(commit::rollback(&racing)).unwrap_err();
     assert!(matches!(err, PublishError::Conflict(_)), "{err}");
-    let (_, body, version) = get(&kv, "/predict/precomputed/1001");
     assert_eq!(
-        (version.as_str(), body["model_run_id"].as_str()),
-        (newer.version.as_str(), Some("run-3")),
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-3",
         "the publish the rollback did not see stays live"
     );
-    // The history is as it was, so a rollback now steps back to run-2.
+    // run-2, live before run-3, is still retained with its records, so a
+    // rollback now steps back to it, not past it.
     let back = block_on(commit::rollback(&kv)).unwrap();
     assert_eq!(back.version, reports[1].version);
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-2"
+    );
 }
 
 /// The recent results of the live version, decoded from its chunks.
