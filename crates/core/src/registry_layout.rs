@@ -2,14 +2,16 @@
 //! (`matchday-serving`) writes it; serving and monitoring read it.
 //!
 //! - [`INDEX`]: every registered version, oldest first. It grows by one entry
-//!   per registration, so nothing on a request path reads it.
+//!   per registration, so a request reads it only for a version without its
+//!   own entry (below).
 //! - `model/v/<n>/onnx`, `model/v/<n>/card`, `model/v/<n>/entry`: the files
 //!   of version `n` and its registry entry, written once before the index
 //!   names it, never changed. A request that needs what the registry knows
 //!   of one version reads its entry: one small key, whatever the index's size.
 //!   A version registered before entries had their own key is read from the
-//!   index, once per request, until an alias moves to it (a promotion or a
-//!   rollback writes its entry).
+//!   index, once per request, until it gets its entry: when an alias moves
+//!   to it (a promotion, even an unchanged one, or a rollback), and, for the
+//!   versions the aliases name, at every registration.
 //! - `model/alias/<alias>`: the version an alias names, with its own undo
 //!   stack, so one write moves an alias atomically.
 

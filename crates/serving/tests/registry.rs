@@ -638,4 +638,12 @@ fn a_versions_entry_is_read_from_its_own_key_or_else_from_the_index() {
     block_on(registry::rollback(&kv, Alias::Champion, NOW)).unwrap();
     assert_eq!(champion(&kv), Some(v1));
     assert!(has_key(v1), "written by the rollback");
+    // A version an alias already names gets it from a re-promotion (which
+    // changes nothing else) or from any registration.
+    block_on(kv.delete(&registry::keys::entry_key(v1))).unwrap();
+    let again = promote(&kv, Alias::Champion, v1, false, 0.01).unwrap();
+    assert!(again.unchanged && has_key(v1), "written by a re-promotion");
+    block_on(kv.delete(&registry::keys::entry_key(v1))).unwrap();
+    publish(&kv, &with_log_loss(&logreg(), Some(0.5)), None);
+    assert!(has_key(v1), "written by a registration");
 }

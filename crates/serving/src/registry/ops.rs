@@ -139,6 +139,16 @@ pub async fn publish(
         }
     };
 
+    // Any registration also gives the versions the aliases name their
+    // entries, if they were registered before entries had their own key.
+    for aliased in Alias::ALL {
+        if let Some(pointer) = read_alias(kv, aliased).await?
+            && let Some(aliased_entry) = index.get(pointer.version)
+        {
+            write_entry_if_missing(kv, aliased_entry).await?;
+        }
+    }
+
     let mut aliases = Vec::new();
     if let Some(alias) = alias {
         let request = PromoteRequest {
@@ -204,8 +214,9 @@ async fn register(
     Ok(entry)
 }
 
-/// Gives a version registered before entries had their own key that key,
-/// before an alias names it, so that requests never need the index for it.
+/// Gives a version registered before entries had their own key that key
+/// (when an alias moves to it, and for the aliased versions at every
+/// registration), so that requests stop needing the index for it.
 async fn write_entry_if_missing(kv: &impl KvWrite, entry: &VersionEntry) -> Result<(), KvError> {
     let key = keys::entry_key(entry.version);
     if kv.get(&key).await?.is_none() {
@@ -240,6 +251,9 @@ async fn promote_in(
             request.version
         ))
     })?;
+    // Before the early return too: re-promoting the version an alias
+    // already names is how an operator gives it its entry.
+    write_entry_if_missing(kv, entry).await?;
     let current = read_alias(kv, request.alias).await?;
     let previous_version = current.as_ref().map(|p| p.version);
     if previous_version == Some(request.version) {
@@ -275,7 +289,6 @@ async fn promote_in(
         .map(|p| std::iter::once(p.version).chain(p.previous).collect())
         .unwrap_or_default();
     previous.truncate(ALIAS_HISTORY);
-    write_entry_if_missing(kv, entry).await?;
     let pointer = AliasPointer {
         version: request.version,
         set_at: now.to_string(),
