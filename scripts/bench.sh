@@ -20,7 +20,8 @@ DATA=${MATCHDAY_DATA:-data}
 bench_preflight "$DATA"
 
 WORK=$(mktemp -d)
-trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+HOST_PID=
+trap 'kill ${HOST_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 bench_env
 export MATCHDAY_DATA=$DATA
 

@@ -25,19 +25,22 @@ DATA=${MATCHDAY_DATA:-data}
 bench_preflight "$DATA"
 
 WORK=$(mktemp -d)
-trap 'kill $HOST_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+HOST_PID=
+trap 'kill ${HOST_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 bench_env
 export MATCHDAY_DATA=$DATA
 APP="http://127.0.0.1:$PORT"
 
 "$HOST_BIN" --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" >"$WORK/host.log" 2>&1 &
 HOST_PID=$!
-until curl -fsS "$APP/.well-known/spin/health" >/dev/null 2>&1; do
-    kill -0 $HOST_PID 2>/dev/null || { echo "the host exited" >&2; exit 1; }
+for _ in $(seq 1 1200); do # 2 minutes: a cold start compiles every component
+    curl -fsS "$APP/.well-known/spin/health" >/dev/null 2>&1 && break
+    kill -0 $HOST_PID 2>/dev/null || { echo "the host exited (log: $WORK/host.log)" >&2; exit 1; }
     sleep 0.1
 done
 "$SIDECAR_BIN" publish --app "$APP" >/dev/null
-CHAMPION=$(curl -fsS -H "$BENCH_KEY_HEADER" "$APP/predict/model/info" | grep -o '"version":"[0-9]*"' | head -1 | grep -o '[0-9]*')
+CHAMPION=$(curl -fsS -H "$BENCH_KEY_HEADER" "$APP/predict/model/info" | grep -o '"version":"[0-9]*"' | head -1 | grep -o '[0-9]*') ||
+    { echo "no champion after publishing (GET /predict/model/info failed)" >&2; exit 1; }
 
 # Registers VERSIONS copies of the work model, each under its own run id.
 python3 - "$APP" "$VERSIONS" "$DATA/work" <<'PY'
@@ -72,6 +75,8 @@ store, key, saved, action = sys.argv[1:]
 db = sqlite3.connect(store)
 if action == "drop":
     row = db.execute("select store, value from spin_key_value where key = ?", (key,)).fetchone()
+    if row is None:
+        sys.exit(f"{key} is not in the store: this build does not write entry keys")
     open(saved + ".store", "w").write(row[0])
     open(saved + ".value", "wb").write(row[1])
     db.execute("delete from spin_key_value where key = ?", (key,))
