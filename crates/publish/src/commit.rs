@@ -9,8 +9,10 @@
 //! started from: that publish's garbage collection may have taken its keys.
 //! A rollback writes the history before it flips, so a failed flip retried
 //! steps back once, not twice; its flip is a compare-and-swap too, so it
-//! never undoes a publish it did not see. A publish keeps the version it
-//! replaced in the history, so such an overtaken rollback cannot leave the
+//! never undoes a publish it did not see. The history is written by
+//! compare-and-swap too, by a publish only while its version is still live
+//! (a newer publish or a rollback owns it otherwise), and a publish keeps the
+//! version it replaced in it, so an overtaken rollback cannot leave the
 //! version live before the publish unretained (and garbage-collected).
 
 use crate::artifacts::{self, format_time};
@@ -157,8 +159,16 @@ pub async fn publish(
         .as_deref()
         .and_then(|raw| serde_json::from_slice::<DataPointer>(raw).ok())
         .map(|p| p.version);
-    let history = match record_history(kv, &version, replaced.as_deref()).await {
-        Ok(history) => Some(history),
+    let history = match record_history(kv, &version, &pointer_json, replaced.as_deref()).await {
+        Ok(Some(history)) => Some(history),
+        Ok(None) => {
+            warnings.push(
+                "another version went live right after this one and keeps the history; \
+                 this publish changed neither the history nor the retained versions"
+                    .into(),
+            );
+            None
+        }
         Err(err) => {
             warnings.push(format!(
                 "history not updated ({err}); rollback still finds the previous version"
@@ -185,27 +195,51 @@ pub async fn publish(
     })
 }
 
+/// Attempts at the history's compare-and-swap before giving up (the
+/// publish still succeeded; the next one records its history).
+const HISTORY_ATTEMPTS: usize = 4;
+
 /// Puts `version` first in the retained history, and the version it
-/// replaced right after it if the history lacks it: a rollback overtaken by
-/// this publish may have taken it out just before failing (and cannot put
-/// it back once this history is written), and the version live before a
-/// publish is the one its rollback returns to.
+/// replaced right after it if the history lacks it (a rollback overtaken by
+/// this publish may just have taken it out, and the version live before a
+/// publish is the one its rollback returns to). Only while `version` is
+/// still live (`None` otherwise: the publish or rollback that moved the
+/// pointer on owns the history), and as a compare-and-swap, so a history
+/// written meanwhile by another writer is read again, never overwritten.
 async fn record_history(
-    kv: &impl KvWrite,
+    kv: &(impl KvWrite + KvSwap),
     version: &str,
+    pointer_json: &[u8],
     replaced: Option<&str>,
-) -> Result<Vec<String>, PublishError> {
-    let mut history: Vec<String> = read_json(kv, layout::HISTORY).await?.unwrap_or_default();
-    history.retain(|v| v != version);
-    if let Some(replaced) = replaced
-        && !history.iter().any(|v| v == replaced)
-    {
-        history.insert(0, replaced.to_string());
+) -> Result<Option<Vec<String>>, PublishError> {
+    for _ in 0..HISTORY_ATTEMPTS {
+        if kv.get(layout::CURRENT).await?.as_deref() != Some(pointer_json) {
+            return Ok(None);
+        }
+        let raw = kv.get(layout::HISTORY).await?;
+        let mut history: Vec<String> = match &raw {
+            Some(raw) => parse_json(layout::HISTORY, raw)?,
+            None => Vec::new(),
+        };
+        history.retain(|v| v != version);
+        if let Some(replaced) = replaced
+            && !history.iter().any(|v| v == replaced)
+            && kv.get(&layout::pointer_key(replaced)).await?.is_some()
+        {
+            history.insert(0, replaced.to_string());
+        }
+        history.insert(0, version.to_string());
+        history.truncate(layout::RETAINED_VERSIONS);
+        if kv
+            .swap_if(layout::HISTORY, raw.as_deref(), &to_json(&history))
+            .await?
+        {
+            return Ok(Some(history));
+        }
     }
-    history.insert(0, version.to_string());
-    history.truncate(layout::RETAINED_VERSIONS);
-    kv.set(layout::HISTORY, &to_json(&history)).await?;
-    Ok(history)
+    Err(PublishError::Conflict(format!(
+        "the history changed under {HISTORY_ATTEMPTS} attempts to record it"
+    )))
 }
 
 /// Deletes every version older than `newest` that is not retained: old
@@ -268,7 +302,16 @@ pub async fn rollback(kv: &(impl KvWrite + KvSwap)) -> Result<DataPointer, Publi
     // target (the first retained version) instead of stepping back twice.
     history.retain(|v| v != &current.version);
     let history_json = to_json(&history);
-    kv.set(layout::HISTORY, &history_json).await?;
+    if !kv
+        .swap_if(layout::HISTORY, history_raw.as_deref(), &history_json)
+        .await?
+    {
+        return Err(PublishError::Conflict(
+            "the history changed while rolling back (a publish or another rollback); \
+             nothing was rolled back: try again"
+                .into(),
+        ));
+    }
     if !kv
         .swap_if(layout::CURRENT, Some(&current_raw), &to_json(&pointer))
         .await?

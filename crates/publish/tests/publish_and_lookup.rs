@@ -449,12 +449,42 @@ enum Race {
     PublishAfter(Vec<u8>),
 }
 
-/// A store where another publish races this writer, once, at the write of
-/// the key ending in `at`.
+/// A store where another publish races this writer, once, at the write
+/// (a plain one or a compare-and-swap) of the key ending in `at`.
 struct Overtaken<'a> {
     inner: &'a MemoryKv,
     at: &'static str,
     race: std::cell::RefCell<Option<Race>>,
+}
+
+impl Overtaken<'_> {
+    /// Runs `write` of `key` with the race around it, if it is the one.
+    async fn racing<T>(
+        &self,
+        key: &str,
+        write: impl std::future::Future<Output = Result<T, KvError>>,
+    ) -> Result<T, KvError> {
+        let race = if key.ends_with(self.at) {
+            self.race.borrow_mut().take()
+        } else {
+            None
+        };
+        if let Some(Race::FlipBefore(pointer)) = &race {
+            if let Some(version) = key.strip_suffix("/pointer") {
+                for k in self.inner.keys_with_prefix(version).await? {
+                    self.inner.delete(&k).await?;
+                }
+            }
+            self.inner.set(layout::CURRENT, pointer).await?;
+        }
+        let written = write.await?;
+        if let Some(Race::PublishAfter(bundle)) = race {
+            commit::publish(self.inner, &bundle, now(9))
+                .await
+                .map_err(|e| KvError(e.to_string()))?;
+        }
+        Ok(written)
+    }
 }
 
 impl KvRead for Overtaken<'_> {
@@ -470,32 +500,14 @@ impl KvSwap for Overtaken<'_> {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool, KvError> {
-        self.inner.swap_if(key, expected, value).await
+        self.racing(key, self.inner.swap_if(key, expected, value))
+            .await
     }
 }
 
 impl KvWrite for Overtaken<'_> {
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        let race = if key.ends_with(self.at) {
-            self.race.borrow_mut().take()
-        } else {
-            None
-        };
-        if let Some(Race::FlipBefore(pointer)) = &race {
-            if let Some(version) = key.strip_suffix("/pointer") {
-                for k in self.inner.keys_with_prefix(version).await? {
-                    self.inner.delete(&k).await?;
-                }
-            }
-            self.inner.set(layout::CURRENT, pointer).await?;
-        }
-        self.inner.set(key, value).await?;
-        if let Some(Race::PublishAfter(bundle)) = race {
-            commit::publish(self.inner, &bundle, now(9))
-                .await
-                .map_err(|e| KvError(e.to_string()))?;
-        }
-        Ok(())
+        self.racing(key, self.inner.set(key, value)).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
@@ -601,6 +613,46 @@ fn a_rollback_overtaken_by_a_publish_does_not_undo_it() {
     );
     // run-2, live before run-3, is still retained with its records, so a
     // rollback now steps back to it, not past it.
+    let back = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(back.version, reports[1].version);
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-2"
+    );
+}
+
+#[test]
+fn a_publish_overtaken_after_its_flip_leaves_the_history_to_the_newer_one() {
+    let kv = MemoryKv::new();
+    let reports = publish_runs(&kv, &["run-1", "run-2"]);
+    // run-4 is published, history and garbage collection included, right
+    // after run-3's flip and before run-3 records its history.
+    let racing = Overtaken {
+        inner: &kv,
+        at: layout::CURRENT,
+        race: std::cell::RefCell::new(Some(Race::PublishAfter(bundle_bytes(300, 290, "run-4")))),
+    };
+    let third = block_on(commit::publish(
+        &racing,
+        &bundle_bytes(300, 290, "run-3"),
+        now(5),
+    ))
+    .unwrap();
+    assert!(
+        third
+            .warnings
+            .iter()
+            .any(|w| w.contains("keeps the history")),
+        "{:?}",
+        third.warnings
+    );
+    assert_eq!(
+        get(&kv, "/predict/precomputed/1001").1["model_run_id"],
+        "run-4"
+    );
+    // run-4's history names run-3, the version it replaced, then run-2.
+    let back = block_on(commit::rollback(&kv)).unwrap();
+    assert_eq!(back.version, third.version);
     let back = block_on(commit::rollback(&kv)).unwrap();
     assert_eq!(back.version, reports[1].version);
     assert_eq!(
