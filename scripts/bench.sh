@@ -30,7 +30,10 @@ start_host() { # $1: extra host flags
     # shellcheck disable=SC2086
     "$HOST_BIN" --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" $1 >"$WORK/host.log" 2>&1 &
     HOST_PID=$!
-    until curl -fsS "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1; do sleep 0.05; done
+    until curl -fsS --max-time 2 "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1; do
+        kill -0 $HOST_PID 2>/dev/null || { echo "the host exited" >&2; cat "$WORK/host.log" >&2; exit 1; }
+        sleep 0.05
+    done
     local t1; t1=$(date +%s.%N)
     curl -fsS -o /dev/null -H "$BENCH_KEY_HEADER" "http://127.0.0.1:$PORT/predict/matches/"
     local t2; t2=$(date +%s.%N)

@@ -34,13 +34,15 @@ APP="http://127.0.0.1:$PORT"
 "$HOST_BIN" --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" >"$WORK/host.log" 2>&1 &
 HOST_PID=$!
 for _ in $(seq 1 1200); do # 2 minutes: a cold start compiles every component
-    curl -fsS "$APP/.well-known/spin/health" >/dev/null 2>&1 && break
-    kill -0 $HOST_PID 2>/dev/null || { echo "the host exited (log: $WORK/host.log)" >&2; exit 1; }
+    curl -fsS --max-time 2 "$APP/.well-known/spin/health" >/dev/null 2>&1 && break
+    kill -0 $HOST_PID 2>/dev/null || { echo "the host exited" >&2; cat "$WORK/host.log" >&2; exit 1; }
     sleep 0.1
 done
+curl -fsS --max-time 2 "$APP/.well-known/spin/health" >/dev/null 2>&1 ||
+    { echo "the host is not healthy after 2 minutes" >&2; cat "$WORK/host.log" >&2; exit 1; }
 "$SIDECAR_BIN" publish --app "$APP" >/dev/null
 CHAMPION=$(curl -fsS -H "$BENCH_KEY_HEADER" "$APP/predict/model/info" | grep -o '"version":"[0-9]*"' | head -1 | grep -o '[0-9]*') ||
-    { echo "no champion after publishing (GET /predict/model/info failed)" >&2; exit 1; }
+    { echo "no champion after publishing (GET /predict/model/info failed or named no version)" >&2; exit 1; }
 
 # Registers VERSIONS copies of the work model, each under its own run id.
 python3 - "$APP" "$VERSIONS" "$DATA/work" <<'PY'

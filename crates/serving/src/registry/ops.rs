@@ -141,12 +141,12 @@ pub async fn publish(
 
     // Any registration also gives the versions the aliases name their
     // entries, if they were registered before entries had their own key.
-    for aliased in Alias::ALL {
-        if let Some(pointer) = read_alias(kv, aliased).await?
-            && let Some(aliased_entry) = index.get(pointer.version)
-        {
-            write_entry_if_missing(kv, aliased_entry).await?;
-        }
+    // Only a speed-up for their requests: a store failure here is logged,
+    // not a failed publish.
+    if let Err(e) = backfill_aliased_entries(kv, &index).await {
+        eprintln!(
+            "registry: aliased versions' entries not written ({e}); the next registration retries"
+        );
     }
 
     let mut aliases = Vec::new();
@@ -212,6 +212,17 @@ async fn register(
     index.versions.push(entry.clone());
     kv.set(keys::INDEX, &to_json(index)).await?;
     Ok(entry)
+}
+
+async fn backfill_aliased_entries(kv: &impl KvWrite, index: &RegistryIndex) -> Result<(), KvError> {
+    for alias in Alias::ALL {
+        if let Some(pointer) = read_alias(kv, alias).await?
+            && let Some(entry) = index.get(pointer.version)
+        {
+            write_entry_if_missing(kv, entry).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Gives a version registered before entries had their own key that key
