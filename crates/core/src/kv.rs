@@ -28,6 +28,23 @@ pub trait KvWrite: KvRead {
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError>;
 }
 
+/// Decodes the JSON record stored at `key`; an unreadable one is an error
+/// naming the key.
+pub fn parse_json<T: serde::de::DeserializeOwned>(key: &str, raw: &[u8]) -> Result<T, KvError> {
+    serde_json::from_slice(raw).map_err(|e| KvError(format!("{key} is corrupt: {e}")))
+}
+
+/// The JSON record at `key`, `None` when absent ([`parse_json`]).
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    kv: &impl KvRead,
+    key: &str,
+) -> Result<Option<T>, KvError> {
+    kv.get(key)
+        .await?
+        .map(|raw| parse_json(key, &raw))
+        .transpose()
+}
+
 /// Atomic counters (`wasi:keyvalue/atomics.increment`), for state that many
 /// instances update at once without read-modify-write races: rate-limit
 /// windows today, request metrics later.

@@ -23,7 +23,7 @@ use crate::records::{self, DataSet};
 use crate::{links, odds, roi};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use matchday_core::kv::{KvError, KvSwap, KvWrite};
+use matchday_core::kv::{KvError, KvRead, KvSwap, KvWrite, parse_json, read_json};
 use matchday_core::layout::{self, DataPointer};
 use std::collections::BTreeSet;
 use thiserror::Error;
@@ -102,18 +102,15 @@ pub fn version_id(now: DateTime<Utc>, bundle_bytes: &[u8]) -> String {
     format!("{}-{hash:08x}", now.format("%Y%m%dT%H%M%S%3f"))
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(
-    kv: &impl KvWrite,
-    key: &str,
-) -> Result<Option<T>, KvError> {
-    kv.get(key)
-        .await?
-        .map(|raw| parse_json(key, &raw))
-        .transpose()
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(key: &str, raw: &[u8]) -> Result<T, KvError> {
-    serde_json::from_slice(raw).map_err(|e| KvError(format!("{key} is corrupt: {e}")))
+/// The retained history as stored (what a compare-and-swap of it compares
+/// against) and decoded.
+async fn read_history(kv: &impl KvRead) -> Result<(Option<Vec<u8>>, Vec<String>), KvError> {
+    let raw = kv.get(layout::HISTORY).await?;
+    let history = match &raw {
+        Some(raw) => parse_json(layout::HISTORY, raw)?,
+        None => Vec::new(),
+    };
+    Ok((raw, history))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -216,11 +213,7 @@ async fn record_history(
         if kv.get(layout::CURRENT).await?.as_deref() != Some(pointer_json) {
             return Ok(None);
         }
-        let raw = kv.get(layout::HISTORY).await?;
-        let mut history: Vec<String> = match &raw {
-            Some(raw) => parse_json(layout::HISTORY, raw)?,
-            None => Vec::new(),
-        };
+        let (raw, mut history) = read_history(kv).await?;
         history.retain(|v| v != version);
         if let Some(replaced) = replaced
             && !history.iter().any(|v| v == replaced)
@@ -282,11 +275,7 @@ pub async fn rollback(kv: &(impl KvWrite + KvSwap)) -> Result<DataPointer, Publi
         .await?
         .ok_or_else(|| PublishError::Conflict("nothing is published".into()))?;
     let current: DataPointer = parse_json(layout::CURRENT, &current_raw)?;
-    let history_raw = kv.get(layout::HISTORY).await?;
-    let mut history: Vec<String> = match &history_raw {
-        Some(raw) => parse_json(layout::HISTORY, raw)?,
-        None => Vec::new(),
-    };
+    let (history_raw, mut history) = read_history(kv).await?;
     let position = history.iter().position(|v| v == &current.version);
     let target = match position {
         Some(i) => history.get(i + 1),

@@ -10,7 +10,7 @@ use super::records::{
 };
 use chrono::{DateTime, Utc};
 use matchday_core::error::ApiError;
-use matchday_core::kv::{KvError, KvRead, KvWrite};
+use matchday_core::kv::{KvError, KvRead, KvWrite, read_json};
 use serde::{Deserialize, Serialize};
 
 /// Reports kept (both kinds together): a daily drift and quality run keeps a month.
@@ -54,11 +54,7 @@ pub fn report_url(name: &str) -> String {
 
 /// The stored index, newest first (empty before the first report).
 pub async fn read_index(kv: &impl KvRead) -> Result<Vec<ReportEntry>, KvError> {
-    match kv.get(REPORT_INDEX).await? {
-        Some(raw) => serde_json::from_slice(&raw)
-            .map_err(|e| KvError(format!("{REPORT_INDEX} is corrupt: {e}"))),
-        None => Ok(Vec::new()),
-    }
+    Ok(read_json(kv, REPORT_INDEX).await?.unwrap_or_default())
 }
 
 /// What the sidecar uploads to `POST /admin/monitoring/reports`.

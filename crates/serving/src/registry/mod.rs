@@ -18,7 +18,7 @@ pub use ops::{
 };
 pub use rescore::{MIN_MATCHES, Rescored};
 
-use matchday_core::kv::{KvError, KvRead};
+use matchday_core::kv::{KvError, KvRead, read_json};
 use serde::{Deserialize, Serialize};
 
 /// How many earlier versions an alias remembers for rollback.
@@ -78,20 +78,6 @@ pub struct AliasPointer {
     /// Versions this alias named before, most recent first.
     #[serde(default)]
     pub previous: Vec<u64>,
-}
-
-/// The JSON record at `key`, `None` when absent; an unreadable one is an
-/// error naming the key.
-async fn read_json<T: serde::de::DeserializeOwned>(
-    kv: &impl KvRead,
-    key: &str,
-) -> Result<Option<T>, KvError> {
-    match kv.get(key).await? {
-        Some(raw) => serde_json::from_slice(&raw)
-            .map(Some)
-            .map_err(|e| KvError(format!("{key} is corrupt: {e}"))),
-        None => Ok(None),
-    }
 }
 
 pub async fn read_index(kv: &impl KvRead) -> Result<RegistryIndex, KvError> {

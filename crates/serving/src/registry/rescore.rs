@@ -14,7 +14,7 @@ use crate::card::{ServingCard, day_of};
 use crate::features::align_record;
 use crate::model::LoadedModel;
 use chrono::{DateTime, Utc};
-use matchday_core::kv::{KvError, KvRead};
+use matchday_core::kv::{KvError, KvRead, read_json};
 use matchday_core::layout::{self, DataPointer, Listing};
 use matchday_core::recent::{self, RecentResult, RecentResults};
 use matchday_core::stats::paired_standard_error;
@@ -70,7 +70,7 @@ pub async fn rescore(
     }
     let after = cards.iter().map(|c| c.2).max().unwrap_or_default();
 
-    let Some(pointer) = super::read_json::<DataPointer>(kv, layout::CURRENT).await? else {
+    let Some(pointer) = read_json::<DataPointer>(kv, layout::CURRENT).await? else {
         return Ok(Err("no data version is live".into()));
     };
     let Some(recent) = &pointer.recent_results else {
