@@ -51,6 +51,9 @@ fn parse(key: &str, raw: &[u8]) -> Option<Value> {
 /// Every alias that names a version, in [`ALIASES`] order.
 pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError> {
     let mut index = LegacyIndex::default();
+    // Aliases often name one version (a first model is champion and
+    // candidate): its entry is read once.
+    let mut entries: Vec<(String, Option<Value>)> = Vec::new();
     let mut models = Vec::new();
     for alias in ALIASES {
         let key = alias_key(alias);
@@ -64,7 +67,14 @@ pub async fn read_models(kv: &impl KvRead) -> Result<Vec<ModelVersion>, KvError>
             eprintln!("monitoring: {key} has no version; ignored");
             continue;
         };
-        let entry = read_entry(kv, &version, &mut index).await?;
+        let entry = match entries.iter().find(|(v, _)| *v == version) {
+            Some((_, entry)) => entry.clone(),
+            None => {
+                let entry = read_entry(kv, &version, &mut index).await?;
+                entries.push((version.clone(), entry.clone()));
+                entry
+            }
+        };
         let field = |name: &str| entry.as_ref().and_then(|e| e.get(name)).and_then(text);
         models.push(ModelVersion {
             alias: alias.to_string(),
