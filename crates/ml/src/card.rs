@@ -70,11 +70,21 @@ pub struct CardParams {
 pub struct DataWindow {
     pub as_of: DateTime<Utc>,
     pub split_date: DateTime<Utc>,
+    /// First and last kick-off the served weights were fitted on: every
+    /// finished match up to `as_of`, the test split included.
     pub train_from: Option<DateTime<Utc>>,
     pub train_to: Option<DateTime<Utc>>,
     pub test_from: Option<DateTime<Utc>>,
     pub test_to: Option<DateTime<Utc>>,
     pub n_train: usize,
+    /// The test metrics score the same recipe fitted on the training split
+    /// alone (`holdout_n_train` matches, the last at `holdout_train_to`);
+    /// the served fit has no later matches to be scored on. Absent from
+    /// cards written before the served fit took in the test split.
+    #[serde(default)]
+    pub holdout_train_to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub holdout_n_train: usize,
     pub n_test: usize,
     /// No known result at `as_of` (future fixtures, postponed matches).
     pub n_unlabeled: usize,

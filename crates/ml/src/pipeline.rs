@@ -25,7 +25,7 @@ use crate::metrics::{Scores, argmax, evaluate};
 use crate::models::blend::BlendParams;
 use crate::models::gbdt::GbdtParams;
 use crate::models::{FeatureSet, Fitted, ModelSpec, Trained};
-use crate::onnx::{self, OnnxOptions};
+use crate::onnx::{self, MissingValues, OnnxOptions};
 use crate::selection::{SelectionRecord, SelectionRule, select};
 use crate::split::{Role, TemporalSplit, default_split, is_future, temporal_split, visible_score};
 use crate::tune::{self, TuneConfig};
@@ -35,8 +35,10 @@ pub use report::PipelineReport;
 
 /// Name of the model in cards and registries.
 pub const MODEL_NAME: &str = "matchday-1x2";
-/// Bumped when the features, the graph or the card layout change.
-pub const MODEL_VERSION: &str = "0.3.0";
+/// Bumped when the features, the graph, the training or the card layout
+/// change (0.4.0: the served fit takes in the test split); part of the run
+/// id, so one id never names two different models.
+pub const MODEL_VERSION: &str = "0.4.0";
 
 /// Rating parameters chosen by `matchday evaluate --tune --budget 8 --seed
 /// 2024` (coordinate search scored on kick-offs from 2006-07 to 2021-07-01,
@@ -179,11 +181,13 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// The parameters that shape the model, as hashed into the run id.
+    /// The parameters that shape the model, and the version of the code
+    /// that trains it, as hashed into the run id.
     fn fingerprint(&self) -> String {
         let mut c = self.clone();
         c.created_at = None;
-        serde_json::to_string(&c).expect("config serialises")
+        let config = serde_json::to_string(&c).expect("config serialises");
+        format!("{MODEL_VERSION} {config}")
     }
 }
 
@@ -197,6 +201,7 @@ pub enum Stage {
     Cv,
     Select,
     Train,
+    Refit,
     Predict,
     Evaluate,
     Export,
@@ -211,6 +216,7 @@ impl Stage {
             Stage::Cv => "cv",
             Stage::Select => "select",
             Stage::Train => "train",
+            Stage::Refit => "refit",
             Stage::Predict => "predict",
             Stage::Evaluate => "evaluate",
             Stage::Export => "export",
@@ -246,11 +252,22 @@ pub struct PredictionRow {
 pub struct PipelineOutput {
     pub features: FeatureTable,
     pub split: TemporalSplit,
-    /// The chosen model (its `feature_names` are the card's).
+    /// The chosen model as served: fitted on every finished match up to
+    /// `as_of` (its `feature_names` are the card's).
     pub model: Fitted,
+    /// The same recipe fitted on the training split only: the model the
+    /// test metrics score.
+    pub holdout: Fitted,
+    /// The rows `model` was fitted on (the drift monitor's reference).
+    pub served_rows: Vec<usize>,
     pub card: ModelCard,
+    /// `model` in ONNX.
     pub onnx_bytes: Vec<u8>,
-    /// One per input match, in input order.
+    /// `holdout` in ONNX (the batch predictions of finished matches); it
+    /// fills missing inputs in its graph, since no card holds its fill.
+    pub holdout_onnx_bytes: Vec<u8>,
+    /// One per input match, in input order: finished matches by `holdout`,
+    /// upcoming ones by `model`.
     pub predictions: Vec<PredictionRow>,
     pub report: PipelineReport,
     /// The configuration actually used (after tuning, if any).
@@ -417,57 +434,59 @@ pub fn run(
         progress,
     );
 
+    // The holdout fit: the chosen recipe on the training split only, so the
+    // test split scores what the model would have said before kick-off.
     let t = Instant::now();
     let train_idx = trainable(matches, &split.train, config.cv.burn_in_days);
     if train_idx.is_empty() {
         return Err(MlError::EmptyTrainingSet(config.split_date.to_rfc3339()));
     }
-    let train_scores: Vec<Score> = train_idx
+    let train_labels: Vec<usize> = train_idx
         .iter()
-        .map(|&i| labels[i].expect("finished"))
+        .map(|&i| labels[i].expect("finished").class())
         .collect();
-    let train_labels: Vec<usize> = train_scores.iter().map(|s| s.class()).collect();
-    let mut model = spec.fit(&features, &train_idx, &train_scores)?;
-    model.temperature = cv.temperature();
-    let detail = match &model.model {
-        Trained::Logit(m) => format!(
-            "{} on {} matches: {} Newton iterations, objective {:.5}, T {:.3}",
-            spec.name,
-            train_idx.len(),
-            m.fit_info.iterations,
-            m.fit_info.objective,
-            model.temperature
-        ),
-        Trained::Gbdt(m) => format!(
-            "{} on {} matches: {} trees, T {:.3}",
-            spec.name,
-            train_idx.len(),
-            m.trees.len(),
-            model.temperature
-        ),
-        Trained::Blend(m) => format!(
-            "{} on {} matches: logit ({} Newton iterations) + {} trees, T {:.3}",
-            spec.name,
-            train_idx.len(),
-            m.logit.fit_info.iterations,
-            m.gbdt.trees.len(),
-            model.temperature
-        ),
-        Trained::Goals(m) => format!(
-            "{} on {} matches: logit ({} Newton iterations) + goals (rho {:.3}), T {:.3}",
-            spec.name,
-            train_idx.len(),
-            m.logit.fit_info.iterations,
-            m.rho,
-            model.temperature
-        ),
-    };
-    done(Stage::Train, t, detail, &mut timings, progress);
+    let holdout = fit_final(spec, cv.temperature(), &features, &labels, &train_idx)?;
+    done(
+        Stage::Train,
+        t,
+        fit_detail(&holdout, train_idx.len()),
+        &mut timings,
+        progress,
+    );
 
+    // The served fit: the same recipe (hyper-parameters and temperature) on
+    // every finished match up to `as_of`, the test split included, so the
+    // model a request meets is not a season or two behind its data. Its
+    // own quality is the holdout fit's: nothing is left to score it on.
     let t = Instant::now();
-    let all: Vec<usize> = (0..matches.len()).collect();
-    let probs = model.predict(&features, &all)?;
+    let served_idx = trainable(matches, &split.finished(), config.cv.burn_in_days);
+    let model = if split.test.is_empty() {
+        holdout.clone()
+    } else {
+        fit_final(spec, cv.temperature(), &features, &labels, &served_idx)?
+    };
+    done(
+        Stage::Refit,
+        t,
+        fit_detail(&model, served_idx.len()),
+        &mut timings,
+        progress,
+    );
+
+    // A finished match is forecast by the holdout fit (out of sample on the
+    // test split, which the evaluation and the ROI read), an upcoming one by
+    // the served fit, as a request for it would be.
+    let t = Instant::now();
     let roles = split.roles(matches.len());
+    let all: Vec<usize> = (0..matches.len()).collect();
+    let mut probs = holdout.predict(&features, &all)?;
+    for (&i, p) in split
+        .unlabeled
+        .iter()
+        .zip(model.predict(&features, &split.unlabeled)?)
+    {
+        probs[i] = p;
+    }
     let predictions: Vec<PredictionRow> = matches
         .iter()
         .zip(&probs)
@@ -515,11 +534,16 @@ pub fn run(
 
     let t = Instant::now();
     let run_id = card::run_id(matches, stats, odds, config.as_of, &config.fingerprint());
+    let rows = FitRows {
+        split: &split,
+        served: &served_idx,
+        holdout: &train_idx,
+    };
     let card = build_card(
         matches,
         &config,
-        &split,
         &model,
+        rows,
         selection,
         &evaluation,
         &run_id,
@@ -530,10 +554,20 @@ pub fn run(
         ("feature_names".to_string(), model.feature_names.join(",")),
     ];
     let onnx_bytes = model.to_onnx(&config.onnx, &metadata)?;
+    // The holdout fit's fill values are on no card, so its graph fills
+    // missing inputs itself whatever the served model's export says.
+    let holdout_export = OnnxOptions {
+        missing_values: MissingValues::FilledInGraph,
+    };
+    let holdout_onnx_bytes = holdout.to_onnx(&holdout_export, &metadata)?;
     done(
         Stage::Export,
         t,
-        format!("{} ONNX bytes", onnx_bytes.len()),
+        format!(
+            "{} ONNX bytes (the holdout fit's: {})",
+            onnx_bytes.len(),
+            holdout_onnx_bytes.len()
+        ),
         &mut timings,
         progress,
     );
@@ -542,7 +576,8 @@ pub fn run(
         run_id,
         model: format!("{} ({})", model.spec.name, model.spec.params.model_type()),
         n_matches: matches.len(),
-        n_train: train_idx.len(),
+        n_train: served_idx.len(),
+        n_holdout_train: train_idx.len(),
         n_test: split.test.len(),
         n_unlabeled: split.unlabeled.len(),
         n_future: card.data_window.n_future,
@@ -556,12 +591,59 @@ pub fn run(
         features,
         split,
         model,
+        holdout,
+        served_rows: served_idx,
         card,
         onnx_bytes,
+        holdout_onnx_bytes,
         predictions,
         report,
         config,
     })
+}
+
+/// The chosen recipe fitted on `rows`, with the temperature CV chose.
+fn fit_final(
+    spec: &ModelSpec,
+    temperature: f64,
+    features: &FeatureTable,
+    labels: &[Option<Score>],
+    rows: &[usize],
+) -> Result<Fitted> {
+    let scores: Vec<Score> = rows.iter().map(|&i| labels[i].expect("finished")).collect();
+    let mut model = spec.fit(features, rows, &scores)?;
+    model.temperature = temperature;
+    Ok(model)
+}
+
+/// One line on a final fit, for progress.
+fn fit_detail(model: &Fitted, n: usize) -> String {
+    let name = &model.spec.name;
+    let t = model.temperature;
+    match &model.model {
+        Trained::Logit(m) => format!(
+            "{name} on {n} matches: {} Newton iterations, objective {:.5}, T {t:.3}",
+            m.fit_info.iterations, m.fit_info.objective
+        ),
+        Trained::Gbdt(m) => format!("{name} on {n} matches: {} trees, T {t:.3}", m.trees.len()),
+        Trained::Blend(m) => format!(
+            "{name} on {n} matches: logit ({} Newton iterations) + {} trees, T {t:.3}",
+            m.logit.fit_info.iterations,
+            m.gbdt.trees.len()
+        ),
+        Trained::Goals(m) => format!(
+            "{name} on {n} matches: logit ({} Newton iterations) + goals (rho {:.3}), T {t:.3}",
+            m.logit.fit_info.iterations, m.rho
+        ),
+    }
+}
+
+/// The split and the rows of the two final fits.
+#[derive(Clone, Copy)]
+struct FitRows<'a> {
+    split: &'a TemporalSplit,
+    served: &'a [usize],
+    holdout: &'a [usize],
 }
 
 struct TestEvaluation {
@@ -631,8 +713,8 @@ fn class_frequencies(labels: &[usize]) -> [f64; 3] {
 fn build_card(
     matches: &[Match],
     config: &PipelineConfig,
-    split: &TemporalSplit,
     model: &Fitted,
+    rows: FitRows,
     selection: SelectionRecord,
     evaluation: &TestEvaluation,
     run_id: &str,
@@ -641,9 +723,9 @@ fn build_card(
         let kickoffs = idx.iter().map(|&i| matches[i].kickoff);
         (kickoffs.clone().min(), kickoffs.max())
     };
-    let train_idx = trainable(matches, &split.train, config.cv.burn_in_days);
-    let (train_from, train_to) = span(&train_idx);
-    let (test_from, test_to) = span(&split.test);
+    let (train_from, train_to) = span(rows.served);
+    let (_, holdout_train_to) = span(rows.holdout);
+    let (test_from, test_to) = span(&rows.split.test);
     let n_features = model.feature_names.len();
     ModelCard {
         name: config.model_name.clone(),
@@ -693,9 +775,11 @@ fn build_card(
             train_to,
             test_from,
             test_to,
-            n_train: train_idx.len(),
-            n_test: split.test.len(),
-            n_unlabeled: split.unlabeled.len(),
+            n_train: rows.served.len(),
+            holdout_train_to,
+            holdout_n_train: rows.holdout.len(),
+            n_test: rows.split.test.len(),
+            n_unlabeled: rows.split.unlabeled.len(),
             n_future: matches
                 .iter()
                 .filter(|m| is_future(m, config.as_of))

@@ -89,6 +89,13 @@ impl TemporalSplit {
         }
         roles
     }
+
+    /// Every match with a known result (`train` and `test`), in input order.
+    pub fn finished(&self) -> Vec<usize> {
+        let mut finished = [self.train.as_slice(), self.test.as_slice()].concat();
+        finished.sort_unstable();
+        finished
+    }
 }
 
 /// `train` = finished matches with kickoff < `split_date`;

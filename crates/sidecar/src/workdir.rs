@@ -51,6 +51,8 @@ impl WorkDir {
 // Names of the work files.
 pub const PIPELINE_CONFIG: &str = "pipeline.json";
 pub const MODEL: &str = "model.onnx";
+/// The same recipe fitted before the test split: forecasts finished matches.
+pub const HOLDOUT_MODEL: &str = "holdout_model.onnx";
 pub const MODEL_CARD: &str = "model_card.json";
 pub const PREDICTIONS_META: &str = "predictions.json";
 /// The training distribution of the model's features (`matchday drift`'s reference).

@@ -41,9 +41,26 @@ fn model_in(dir: &std::path::Path) -> ModelUpload {
 }
 
 /// The model the sample's pipeline trained (the one its batch predictions
-/// were made with).
+/// of upcoming matches were made with).
 fn sample_model() -> ModelUpload {
     model_in(&sample().data_dir.join("work"))
+}
+
+/// The sample's holdout fit (`holdout_model.onnx`, trained before the test
+/// split) under the served model's card with the holdout's training window
+/// and `run_id`: a model the published data hold finished matches after.
+fn sample_holdout_model(run_id: &str) -> ModelUpload {
+    let work = sample().data_dir.join("work");
+    let served = model_in(&work);
+    let mut card: Value = serde_json::from_slice(&served.card).unwrap();
+    let window = &mut card["data_window"];
+    window["train_to"] = window["holdout_train_to"].clone();
+    window["n_train"] = window["holdout_n_train"].clone();
+    card["run_id"] = json!(run_id);
+    ModelUpload {
+        onnx: std::fs::read(work.join("holdout_model.onnx")).expect("holdout_model.onnx"),
+        card: serde_json::to_vec(&card).unwrap(),
+    }
 }
 
 fn publish_model(app: &TestApp, model: &ModelUpload, query: &str) -> Reply {
@@ -557,6 +574,72 @@ fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
 }
 
 #[test]
+fn batch_predictions_come_from_the_holdout_fit_before_as_of_and_the_served_fit_after() {
+    // The ROI and the cards read the test split's predictions, so they must
+    // be out of sample; an upcoming match is forecast as a request for it
+    // would be, by the served model.
+    let sample = sample();
+    let work = sample.data_dir.join("work");
+    let served = model_in(&work);
+    let holdout = std::fs::read(work.join("holdout_model.onnx")).unwrap();
+    let card: Value = serde_json::from_slice(&served.card).unwrap();
+    let names: Vec<String> = card["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    let fill: Vec<f64> = card["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fill_value"].as_f64().unwrap())
+        .collect();
+    let data = decode(&sample.bundle);
+    let split = card["data_window"]["split_date"].as_str().unwrap();
+    let finished = data
+        .predictions
+        .iter()
+        .rev()
+        .find(|p| !p.is_future && p.start_time_utc.as_str() > split)
+        .expect("a finished match of the test split");
+    let upcoming = upcoming(&data);
+    let forecast = |onnx: &[u8], p: &PrecomputedPrediction, fill: Option<&[f64]>| {
+        let features = features_of(&data, p.match_id);
+        let row: Vec<f32> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                let missing = fill.map_or(f64::NAN, |f| f[k]);
+                features[n].as_f64().unwrap_or(missing) as f32
+            })
+            .collect();
+        matchday_inference::load(onnx, &names, 1)
+            .unwrap()
+            .predict(&[row])
+            .unwrap()[0]
+            .map(f64::from)
+    };
+    for (p, want, other) in [
+        (
+            finished,
+            forecast(&holdout, finished, None),
+            forecast(&served.onnx, finished, Some(&fill)),
+        ),
+        (
+            upcoming,
+            forecast(&served.onnx, upcoming, Some(&fill)),
+            forecast(&holdout, upcoming, None),
+        ),
+    ] {
+        let q = &p.probabilities;
+        let got = [q.home_win, q.draw, q.away_win];
+        assert!(close(got, want, 1e-6), "{p:?} vs {want:?}");
+        assert!(!close(got, other, 1e-6), "the two fits differ: {p:?}");
+    }
+}
+
+#[test]
 fn model_routes_require_the_admin_token() {
     let app = TestApp::start();
     let packed = byo_logreg().pack().unwrap();
@@ -617,20 +700,24 @@ fn the_promotion_gate_refuses_a_worse_model_unless_forced() {
 #[test]
 fn the_promotion_gate_rescores_both_models_inside_the_component() {
     let app = app_with_model(AppOptions::default());
-    // The champion's own ONNX under a card claiming a far worse holdout:
-    // by the cards the gate would refuse it, re-scored on the published
-    // recent results it is the same model and passes.
-    let model = sample_model();
-    let mut card: Value = serde_json::from_slice(&model.card).unwrap();
+    // The served champion is fitted on every finished match of the data, so
+    // nothing is left to re-score it on; its holdout fit is not.
+    let holdout = sample_holdout_model("run-holdout");
+    assert_eq!(publish_model(&app, &holdout, "?alias=none").status, 201);
+    assert_eq!(promote(&app, "champion", 2, true).status, 200);
+    // The same ONNX under a card claiming a far worse holdout: by the
+    // cards the gate would refuse it, re-scored on the published recent
+    // results it is the same model and passes.
+    let mut card: Value = serde_json::from_slice(&holdout.card).unwrap();
     card["test_metrics"]["log_loss"] = json!(5.0);
     card["run_id"] = json!("run-same-model-other-card");
     let same = ModelUpload {
-        onnx: model.onnx,
+        onnx: holdout.onnx,
         card: serde_json::to_vec(&card).unwrap(),
     };
-    assert_eq!(publish_model(&app, &same, "").status, 201);
+    assert_eq!(publish_model(&app, &same, "?alias=none").status, 201);
     let started = std::time::Instant::now();
-    let reply = promote(&app, "champion", 2, false);
+    let reply = promote(&app, "champion", 3, false);
     let took = started.elapsed();
     assert_eq!(reply.status, 200, "{}", reply.text());
     let gate = &reply.json()["gate"];
@@ -657,7 +744,7 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
         "{gate}"
     );
     eprintln!("promotion with a re-score of {matches} matches took {took:?}");
-    assert_eq!(app.get("/predict/model/info").json()["version"], "2");
+    assert_eq!(app.get("/predict/model/info").json()["version"], "3");
 }
 
 #[test]

@@ -14,7 +14,10 @@ pub struct PipelineReport {
     /// The chosen model (name and family).
     pub model: String,
     pub n_matches: usize,
+    /// Matches the served fit was trained on (the test split included).
     pub n_train: usize,
+    /// Matches the holdout fit, which the test scores are of, was trained on.
+    pub n_holdout_train: usize,
     pub n_test: usize,
     pub n_unlabeled: usize,
     pub n_future: usize,
@@ -54,11 +57,12 @@ impl fmt::Display for PipelineReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} ({}): {} matches (train {}, test {}, no result {}, future {})",
+            "{} ({}): {} matches (served fit on {}; holdout fit on {}, test {}, no result {}, future {})",
             self.run_id,
             self.model,
             self.n_matches,
             self.n_train,
+            self.n_holdout_train,
             self.n_test,
             self.n_unlabeled,
             self.n_future

@@ -69,6 +69,7 @@ fn runs_end_to_end_on_a_synthetic_league() {
             Stage::Cv,
             Stage::Select,
             Stage::Train,
+            Stage::Refit,
             Stage::Predict,
             Stage::Evaluate,
             Stage::Export
@@ -105,7 +106,14 @@ fn runs_end_to_end_on_a_synthetic_league() {
     assert_eq!(card.model_type, out.model.spec.params.model_type());
     assert!(!selection.reason.is_empty());
     assert_eq!(card.data_window.n_test, out.report.n_test);
-    assert!(card.data_window.train_to.unwrap() < config.split_date);
+    let window = &card.data_window;
+    assert!(window.holdout_train_to.unwrap() < config.split_date);
+    assert_eq!(
+        window.train_to, window.test_to,
+        "served on the test split too"
+    );
+    assert_eq!(window.n_train, out.report.n_train);
+    assert_eq!(window.holdout_n_train, out.report.n_holdout_train);
     let text = out.report.to_string();
     assert!(text.contains("bookmaker") && text.contains("test split"));
 }
@@ -128,6 +136,10 @@ fn same_inputs_same_outputs() {
     };
     let c = run_quietly(&data, &other);
     assert_ne!(c.card.run_id, a.card.run_id);
+    assert!(
+        other.fingerprint().starts_with(MODEL_VERSION),
+        "the code's version is in the run id"
+    );
     assert_eq!(
         c.features.names.len(),
         35 + 6 + 3 + 1,
@@ -156,13 +168,11 @@ fn future_results_do_not_change_the_run() {
     assert_eq!(a.card.run_id, b.card.run_id);
 }
 
-#[test]
-fn onnx_file_reproduces_the_predictions() {
+/// The ONNX `bytes` run by tract on every row of the feature table.
+fn tract_probabilities(bytes: &[u8], out: &PipelineOutput) -> Vec<[f64; 3]> {
     use tract_onnx::prelude::*;
-    let data = league();
-    let out = run_quietly(&data, &config(&data));
     let model = tract_onnx::onnx()
-        .model_for_read(&mut &out.onnx_bytes[..])
+        .model_for_read(&mut &bytes[..])
         .unwrap()
         .into_optimized()
         .unwrap()
@@ -180,11 +190,70 @@ fn onnx_file_reproduces_the_predictions() {
             .into();
     let result = model.run(tvec!(input.into())).unwrap();
     let view = result[0].to_plain_array_view::<f32>().unwrap();
+    (0..rows.len())
+        .map(|i| [0, 1, 2].map(|c| f64::from(view[[i, c]])))
+        .collect()
+}
+
+#[test]
+fn onnx_files_reproduce_the_predictions() {
+    // Upcoming matches are forecast by the served fit, finished ones by the
+    // holdout fit; each file reproduces its own rows.
+    let data = league();
+    let out = run_quietly(&data, &config(&data));
+    let served = tract_probabilities(&out.onnx_bytes, &out);
+    let holdout = tract_probabilities(&out.holdout_onnx_bytes, &out);
     for (i, p) in out.predictions.iter().enumerate() {
+        let want = if p.role == Role::Unlabeled {
+            served[i]
+        } else {
+            holdout[i]
+        };
         for c in 0..3 {
-            assert!((f64::from(view[[i, c]]) - p.proba[c]).abs() < 1e-5);
+            assert!(
+                (want[c] - p.proba[c]).abs() < 1e-5,
+                "row {i}: {want:?} vs {p:?}"
+            );
         }
     }
+}
+
+#[test]
+fn the_served_fit_learns_from_the_test_split_and_the_test_metrics_do_not() {
+    let data = league();
+    let config = config(&data);
+    let out = run_quietly(&data, &config);
+    let finished = out.split.finished();
+    assert_eq!(
+        out.served_rows,
+        trainable(&data.matches, &finished, config.cv.burn_in_days),
+        "every finished match after the burn-in, the test split included"
+    );
+    assert!(out.split.test.iter().all(|i| out.served_rows.contains(i)));
+    let all: Vec<usize> = (0..data.matches.len()).collect();
+    let served = out.model.predict(&out.features, &all).unwrap();
+    let holdout = out.holdout.predict(&out.features, &all).unwrap();
+    assert_ne!(served, holdout, "the two fits differ");
+    assert_eq!(out.holdout.temperature, out.model.temperature);
+
+    // The test metrics are the holdout fit's: a run whose served fit is the
+    // holdout (as_of at the split: no test split) trains the same model.
+    let before_split = PipelineConfig {
+        as_of: config.split_date,
+        ..config.clone()
+    };
+    let alone = run_quietly(&data, &before_split);
+    let test: Vec<usize> = out.split.test.clone();
+    assert_eq!(
+        alone.model.predict(&out.features, &test).unwrap(),
+        out.holdout.predict(&out.features, &test).unwrap()
+    );
+    let scored: Vec<[f64; 3]> = test.iter().map(|&i| holdout[i]).collect();
+    let labels: Vec<usize> = test
+        .iter()
+        .map(|&i| data.matches[i].score.unwrap().class())
+        .collect();
+    assert_eq!(Some(evaluate(&scored, &labels).unwrap()), out.report.test);
 }
 
 #[test]
@@ -225,9 +294,8 @@ fn empty_training_split_is_an_error() {
     ));
 }
 
-/// `pipeline.json` and the run id's fingerprint keep the feature settings at
-/// the top level, as they were before `FeatureConfig` was embedded, so
-/// earlier work directories load and earlier run ids stay the same.
+/// `pipeline.json` keeps the feature settings at the top level, as it was
+/// before `FeatureConfig` was embedded, so earlier work directories load.
 #[test]
 fn feature_settings_serialise_at_the_top_level() {
     let config = PipelineConfig::default();

@@ -69,8 +69,9 @@ fn kickoff_window<'a>(kickoffs: impl Iterator<Item = &'a str> + Clone, n: usize)
     }
 }
 
-/// The training distribution of the model's input features, from a
-/// pipeline run (called by `train`); calendar columns are left out
+/// The training distribution of the served model's input features (every
+/// finished match it was fitted on), from a pipeline run (called by
+/// `train`); calendar columns are left out
 /// ([`CALENDAR_COLUMNS`]).
 pub fn training_reference(output: &PipelineOutput, matches: &[Match]) -> Result<DriftReference> {
     let names: Vec<String> = output
@@ -92,8 +93,7 @@ pub fn training_reference(output: &PipelineOutput, matches: &[Match]) -> Result<
         })
         .collect::<Result<_>>()?;
     let rows: Vec<Vec<f64>> = output
-        .split
-        .train
+        .served_rows
         .iter()
         .map(|&i| {
             columns
@@ -104,8 +104,7 @@ pub fn training_reference(output: &PipelineOutput, matches: &[Match]) -> Result<
         .collect();
     let row_refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
     let kickoffs: Vec<String> = output
-        .split
-        .train
+        .served_rows
         .iter()
         .map(|&i| format_time(matches[i].kickoff))
         .collect();

@@ -206,6 +206,7 @@ pub fn train(data_dir: &Path, args: &TrainArgs) -> Result<()> {
         }
     };
     let model = target.write(workdir::MODEL, &output.onnx_bytes)?;
+    target.write(workdir::HOLDOUT_MODEL, &output.holdout_onnx_bytes)?;
     let card = target.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
     println!("{}", output.report);
     println!("model → {} (card {})", model.display(), card.display());
@@ -226,7 +227,6 @@ pub fn predict(data_dir: &Path) -> Result<()> {
         &work.read(workdir::MODEL_CARD, "train")?,
     )?)
     .context("model_card.json is corrupt")?;
-    let onnx = work.read(workdir::MODEL, "train")?;
     let matches = artifacts::read_matches(work.read(artifacts::MATCHES, "features")?.into())?;
     let features = artifacts::read_features(work.read(artifacts::FEATURES, "features")?.into())?;
 
@@ -241,37 +241,67 @@ pub fn predict(data_dir: &Path) -> Result<()> {
             })
         })
         .collect::<Result<_>>()?;
-    let fill = card.fill_values();
-    let rows: Vec<Vec<f32>> = features
-        .rows
-        .iter()
-        .map(|r| {
-            columns
-                .iter()
-                .zip(&fill)
-                .map(|(&c, &f)| r.values[c].unwrap_or(f) as f32)
-                .collect()
-        })
-        .collect();
-    if rows.is_empty() {
+    if features.rows.is_empty() {
         bail!("match_features.parquet has no rows");
     }
-
-    let spinner = progress::spinner("predict");
-    let classifier = matchday_inference::load(&onnx, &names, rows.len())?;
-    let probabilities = classifier.predict(&rows)?;
-    spinner.finish_and_clear();
+    let row = |i: usize, fill: &[f64]| -> Vec<f32> {
+        let values = &features.rows[i].values;
+        columns
+            .iter()
+            .zip(fill)
+            .map(|(&c, &f)| values[c].unwrap_or(f) as f32)
+            .collect()
+    };
 
     let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, m)).collect();
+    let summaries: Vec<&MatchSummary> = features
+        .rows
+        .iter()
+        .map(|row| {
+            by_id.get(&row.match_id).copied().with_context(|| {
+                format!(
+                    "match {} has features but is not in matches.parquet",
+                    row.match_id
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    // A finished match is forecast by the holdout fit, as it was before its
+    // kick-off for the test split (which the ROI and the cards read); an
+    // upcoming one by the served fit, as `GET /predict/{id}` forecasts it.
+    let upcoming: Vec<bool> = summaries
+        .iter()
+        .map(|m| m.status == MatchStatus::Upcoming)
+        .collect();
+    // The served fit's missing values get the card's fill, as serving does;
+    // the holdout fit's stay NaN for its graph to fill with its own
+    // training means (the pipeline exports it so).
+    let served_fill = card.fill_values();
+    let holdout_fill = vec![f64::NAN; names.len()];
+    let spinner = progress::spinner("predict");
+    let mut probabilities = vec![[0.0f32; 3]; upcoming.len()];
+    for (file, fill, for_upcoming) in [
+        (workdir::MODEL, &served_fill, true),
+        (workdir::HOLDOUT_MODEL, &holdout_fill, false),
+    ] {
+        let picked: Vec<usize> = (0..upcoming.len())
+            .filter(|&i| upcoming[i] == for_upcoming)
+            .collect();
+        if picked.is_empty() {
+            continue;
+        }
+        let onnx = work.read(file, "train")?;
+        let batch: Vec<Vec<f32>> = picked.iter().map(|&i| row(i, fill)).collect();
+        let classifier = matchday_inference::load(&onnx, &names, batch.len())?;
+        for (&i, p) in picked.iter().zip(classifier.predict(&batch)?) {
+            probabilities[i] = p;
+        }
+    }
+    spinner.finish_and_clear();
+
     let computed_at = format_time(Utc::now());
-    let mut predictions = Vec::with_capacity(rows.len());
-    for (row, p) in features.rows.iter().zip(probabilities) {
-        let m = by_id.get(&row.match_id).with_context(|| {
-            format!(
-                "match {} has features but is not in matches.parquet",
-                row.match_id
-            )
-        })?;
+    let mut predictions = Vec::with_capacity(upcoming.len());
+    for (m, p) in summaries.into_iter().zip(probabilities) {
         let (p, predicted) = outcome(p);
         predictions.push(PrecomputedPrediction {
             match_id: m.match_id,
