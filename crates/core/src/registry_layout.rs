@@ -4,7 +4,8 @@
 //! - [`INDEX`]: every registered version, oldest first. It grows by one entry
 //!   per registration, so a request reads it only for a version without its
 //!   own entry (below).
-//! - `model/v/<n>/onnx`, `model/v/<n>/card`, `model/v/<n>/entry`: the files
+//! - `model/v/<n>/onnx`, `model/v/<n>/card`, `model/v/<n>/entry` (and
+//!   `model/v/<n>/holdout-onnx` when the upload had a holdout fit): the files
 //!   of version `n` and its registry entry, written once before the index
 //!   names it, never changed. A request that needs what the registry knows
 //!   of one version reads its entry: one small key, whatever the index's size.
@@ -33,4 +34,11 @@ pub fn card_key(version: impl Display) -> String {
 
 pub fn entry_key(version: impl Display) -> String {
     format!("model/v/{version}/entry")
+}
+
+/// The version's holdout fit, when its upload had one: the same recipe
+/// fitted before the card's test split, which the promotion gate can
+/// re-score when the served fit has seen every finished match.
+pub fn holdout_onnx_key(version: impl Display) -> String {
+    format!("model/v/{version}/holdout-onnx")
 }

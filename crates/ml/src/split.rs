@@ -42,8 +42,10 @@ const SEASON_START_MONTH: u32 = 7;
 
 /// The default split for `as_of`: 1 July of the season before `as_of`'s, so
 /// the test split is the last two seasons (the one under way and the one
-/// before it), as `evaluate` walks forward over, and the served model is
-/// never more than two seasons behind the data (2021-07-01 for 2023-04-01).
+/// before it), as `evaluate` walks forward over (2021-07-01 for
+/// 2023-04-01). The served model learns from the test split too
+/// (`pipeline::run`); the split sets what its card's test metrics cover
+/// and which seasons the CV folds are.
 pub fn default_split(as_of: DateTime<Utc>) -> DateTime<Utc> {
     let season = if as_of.month() >= SEASON_START_MONTH {
         as_of.year()

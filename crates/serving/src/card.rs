@@ -157,7 +157,17 @@ impl ServingCard {
     /// (`data_window.train_to`), when the card says: the promotion gate
     /// re-scores two versions only on matches after both.
     pub fn trained_to(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        chrono::DateTime::parse_from_rfc3339(self.window_stamp("train_to")?)
+        self.window_time("train_to")
+    }
+
+    /// The last kick-off the holdout fit was trained on
+    /// (`data_window.holdout_train_to`), when the card has one.
+    pub fn holdout_trained_to(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.window_time("holdout_train_to")
+    }
+
+    fn window_time(&self, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(self.window_stamp(key)?)
             .ok()
             .map(|t| t.to_utc())
     }

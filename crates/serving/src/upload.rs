@@ -1,11 +1,15 @@
 //! The upload `matchday registry publish` sends to `POST /admin/models`: a
 //! tar archive holding `model.onnx` and `model_card.json`, so the two files
-//! that only make sense together travel (and fail) together.
+//! that only make sense together travel (and fail) together, and optionally
+//! `holdout_model.onnx`, the same recipe fitted before the card's test split
+//! (what the promotion gate re-scores when the served fit has seen every
+//! finished match).
 
 use std::io::Read;
 
 pub const ONNX: &str = "model.onnx";
 pub const CARD: &str = "model_card.json";
+pub const HOLDOUT_ONNX: &str = "holdout_model.onnx";
 /// Largest upload admin accepts; a 300-tree ensemble is ~160 KB.
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
@@ -13,12 +17,17 @@ pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 pub struct ModelUpload {
     pub onnx: Vec<u8>,
     pub card: Vec<u8>,
+    /// The holdout fit, when the trainer made one.
+    pub holdout: Option<Vec<u8>>,
 }
 
 impl ModelUpload {
     pub fn pack(&self) -> std::io::Result<Vec<u8>> {
         let mut builder = tar::Builder::new(Vec::new());
-        for (name, bytes) in [(CARD, &self.card), (ONNX, &self.onnx)] {
+        let files = [(CARD, Some(&self.card)), (ONNX, Some(&self.onnx))];
+        let holdout = [(HOLDOUT_ONNX, self.holdout.as_ref())];
+        for (name, bytes) in files.into_iter().chain(holdout) {
+            let Some(bytes) = bytes else { continue };
             let mut header = tar::Header::new_ustar();
             header.set_size(bytes.len() as u64);
             header.set_mode(0o644);
@@ -32,13 +41,14 @@ impl ModelUpload {
     pub fn unpack(bytes: &[u8]) -> Result<ModelUpload, String> {
         let bad = |e: std::io::Error| format!("the upload is not a readable tar archive ({e})");
         let mut archive = tar::Archive::new(bytes);
-        let (mut onnx, mut card) = (None, None);
+        let (mut onnx, mut card, mut holdout) = (None, None, None);
         for entry in archive.entries().map_err(bad)? {
             let mut entry = entry.map_err(bad)?;
             let name = entry.path().map_err(bad)?.to_string_lossy().into_owned();
             let slot = match name.as_str() {
                 ONNX => &mut onnx,
                 CARD => &mut card,
+                HOLDOUT_ONNX => &mut holdout,
                 _ => return Err(format!("unexpected file `{name}` in the upload")),
             };
             let size = entry.size();
@@ -53,7 +63,11 @@ impl ModelUpload {
             }
         }
         match (onnx, card) {
-            (Some(onnx), Some(card)) => Ok(ModelUpload { onnx, card }),
+            (Some(onnx), Some(card)) => Ok(ModelUpload {
+                onnx,
+                card,
+                holdout,
+            }),
             _ => Err(format!("the upload must hold `{ONNX}` and `{CARD}`")),
         }
     }
@@ -65,12 +79,18 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_partial_uploads() {
-        let upload = ModelUpload {
+        let mut upload = ModelUpload {
             onnx: vec![1, 2, 3],
             card: b"{}".to_vec(),
+            holdout: None,
         };
         let packed = upload.pack().unwrap();
         assert_eq!(ModelUpload::unpack(&packed).unwrap(), upload);
+        upload.holdout = Some(vec![4, 5]);
+        assert_eq!(
+            ModelUpload::unpack(&upload.pack().unwrap()).unwrap(),
+            upload
+        );
         assert!(ModelUpload::unpack(&packed[..packed.len() / 2]).is_err());
         assert!(ModelUpload::unpack(b"not a tar").is_err());
         assert!(ModelUpload::unpack(&[]).is_err());

@@ -37,3 +37,14 @@ pub fn check_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
         .map_err(|e| short(format!("a dry run on the card's fill values failed: {e}")))?;
     Ok(())
 }
+
+/// A holdout fit passes the same checks against its served model's card,
+/// which must say when the holdout's training data end.
+pub fn check_holdout_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
+    if card.holdout_trained_to().is_none() {
+        return Err(
+            "a holdout model needs its card's data_window.holdout_train_to (RFC 3339)".to_string(),
+        );
+    }
+    check_model(onnx, card).map_err(|e| format!("holdout model: {e}"))
+}

@@ -48,6 +48,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: corrupt,
             card: card.clone(),
+            holdout: None,
         },
     );
     assert!(message.contains("could not be loaded"), "{message}");
@@ -56,6 +57,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: b"not onnx at all".to_vec(),
             card: card.clone(),
+            holdout: None,
         },
     );
     assert!(message.contains("could not be loaded"), "{message}");
@@ -65,6 +67,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: fixture("narrow_model.onnx"),
             card: card.clone(),
+            holdout: None,
         },
     );
     assert!(
@@ -77,6 +80,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: fixture("nan_model.onnx"),
             card: card.clone(),
+            holdout: None,
         },
     );
     assert!(
@@ -94,6 +98,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: fixture("model.onnx"),
             card: no_fill.into_bytes(),
+            holdout: None,
         },
     );
     assert!(message.contains("fill_value"), "{message}");
@@ -102,6 +107,7 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
         &ModelUpload {
             onnx: fixture("model.onnx"),
             card: b"{\"name\": 1}".to_vec(),
+            holdout: None,
         },
     );
     assert!(message.contains("card"), "{message}");
@@ -248,6 +254,7 @@ fn with_holdout(log_loss: f64, from: &str, to: &str, n: u64) -> ModelUpload {
     ModelUpload {
         onnx: upload.onnx,
         card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
     }
 }
 
@@ -499,6 +506,99 @@ fn without_enough_common_matches_the_gate_judges_by_the_cards_and_says_why() {
         )),
         "{message}"
     );
+}
+
+/// `upload` as the sidecar now trains it: the served fit has seen every
+/// finished match (its window ends after all of `finished_matches`), and
+/// the same model stands in for its holdout fit, trained to `holdout_to`.
+fn with_holdout_fit(upload: &ModelUpload, log_loss: f64, holdout_to: &str) -> ModelUpload {
+    let served = trained_to(upload, log_loss, "2023-06-01T19:00:00Z");
+    let mut card: serde_json::Value = serde_json::from_slice(&served.card).unwrap();
+    card["data_window"]["holdout_train_to"] = holdout_to.into();
+    ModelUpload {
+        holdout: Some(served.onnx.clone()),
+        card: serde_json::to_vec(&card).unwrap(),
+        ..served
+    }
+}
+
+#[test]
+fn when_the_served_fits_have_seen_every_result_the_gate_rescores_their_holdout_fits() {
+    let kv = MemoryKv::new();
+    let (rows, logreg_loss, tree_loss, common, _) = finished_matches(700, "2022-05-29T19:00:00Z");
+    publish_recent_results(&kv, "d7", &rows);
+    let champion_v = publish(
+        &kv,
+        &with_holdout_fit(&logreg(), 1.00, "2021-05-23T19:00:00Z"),
+        None,
+    );
+    let trees_v = publish(
+        &kv,
+        &with_holdout_fit(&trees(), 0.90, "2022-05-29T19:00:00Z"),
+        None,
+    );
+    assert!(
+        block_on(kv.get(&format!("model/v/{trees_v}/holdout-onnx")))
+            .unwrap()
+            .is_some()
+    );
+    let gate = match promote(&kv, Alias::Champion, trees_v, false, 0.01) {
+        Err(RegistryError::Refused(gate)) => gate,
+        other => panic!("the holdout fits' re-score must refuse the trees: {other:?}"),
+    };
+    let rescored = gate.rescored.clone().expect("re-scored");
+    assert_eq!(rescored.fits, registry::Fits::Holdout);
+    assert_eq!(rescored.matches, common, "after the later holdout window");
+    assert!((rescored.candidate_log_loss - tree_loss).abs() < 1e-5);
+    assert!((rescored.champion_log_loss - logreg_loss).abs() < 1e-5);
+    assert!(
+        gate.message.starts_with("holdout fit's log-loss")
+            && gate.message.contains(&format!(
+                "on the same {common} finished matches after both holdout fits' training windows"
+            )),
+        "{}",
+        gate.message
+    );
+    assert_eq!(champion(&kv), Some(champion_v));
+
+    // Without a holdout fit on one side, the cards judge, and say why.
+    let no_holdout = ModelUpload {
+        holdout: None,
+        ..with_holdout_fit(&trees(), 0.95, "2022-05-29T19:00:00Z")
+    };
+    let plain = publish(&kv, &no_holdout, None);
+    let gate = promote(&kv, Alias::Champion, plain, false, 0.01)
+        .unwrap()
+        .gate
+        .unwrap();
+    assert!(gate.rescored.is_none());
+    assert!(
+        gate.message.contains(
+            "not re-scored: data version d7 has 0 finished matches after both training windows"
+        ),
+        "{}",
+        gate.message
+    );
+}
+
+#[test]
+fn a_holdout_fit_needs_its_window_on_the_card() {
+    let kv = MemoryKv::new();
+    let upload = ModelUpload {
+        holdout: Some(logreg().onnx),
+        ..logreg()
+    };
+    let message = refused(&kv, &upload);
+    assert!(
+        message.contains("data_window.holdout_train_to"),
+        "{message}"
+    );
+    let broken = ModelUpload {
+        holdout: Some(b"not onnx".to_vec()),
+        ..with_holdout_fit(&logreg(), 1.0, "2021-05-23T19:00:00Z")
+    };
+    let message = refused(&kv, &broken);
+    assert!(message.starts_with("holdout model: "), "{message}");
 }
 
 #[test]

@@ -30,9 +30,9 @@ enum Command {
     },
     /// Compute pre-kick-off features for every match (writes matches and match_features parquet).
     Features(commands::pipeline::PipelineArgs),
-    /// Train the model on a temporal split, export ONNX and its card, print test metrics.
+    /// Train the model on a temporal split (the holdout fit and its test metrics), refit it on every finished match (the served fit), export both ONNX files and the card.
     Train(commands::pipeline::TrainArgs),
-    /// Batch predictions for every match with the exported ONNX model (predictions.parquet).
+    /// Batch predictions for every match with the exported ONNX files: finished matches by the holdout fit, upcoming ones by the served fit (predictions.parquet).
     Predict,
     /// Walk-forward evaluation vs baselines and the bookmaker (reports/evaluation.{json,html}).
     Evaluate(commands::evaluate::EvaluateArgs),

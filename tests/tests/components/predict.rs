@@ -29,14 +29,17 @@ fn byo_logreg() -> ModelUpload {
     ModelUpload {
         onnx: fixture("model.onnx"),
         card: fixture("model_card.json"),
+        holdout: None,
     }
 }
 
-/// The model.onnx and model_card.json that `matchday train` wrote to `dir`.
+/// The model.onnx, model_card.json and holdout_model.onnx that `matchday
+/// train` wrote to `dir`.
 fn model_in(dir: &std::path::Path) -> ModelUpload {
     ModelUpload {
         onnx: std::fs::read(dir.join("model.onnx")).expect("model.onnx"),
         card: std::fs::read(dir.join("model_card.json")).expect("model_card.json"),
+        holdout: Some(std::fs::read(dir.join("holdout_model.onnx")).expect("holdout_model.onnx")),
     }
 }
 
@@ -44,23 +47,6 @@ fn model_in(dir: &std::path::Path) -> ModelUpload {
 /// of upcoming matches were made with).
 fn sample_model() -> ModelUpload {
     model_in(&sample().data_dir.join("work"))
-}
-
-/// The sample's holdout fit (`holdout_model.onnx`, trained before the test
-/// split) under the served model's card with the holdout's training window
-/// and `run_id`: a model the published data hold finished matches after.
-fn sample_holdout_model(run_id: &str) -> ModelUpload {
-    let work = sample().data_dir.join("work");
-    let served = model_in(&work);
-    let mut card: Value = serde_json::from_slice(&served.card).unwrap();
-    let window = &mut card["data_window"];
-    window["train_to"] = window["holdout_train_to"].clone();
-    window["n_train"] = window["holdout_n_train"].clone();
-    card["run_id"] = json!(run_id);
-    ModelUpload {
-        onnx: std::fs::read(work.join("holdout_model.onnx")).expect("holdout_model.onnx"),
-        card: serde_json::to_vec(&card).unwrap(),
-    }
 }
 
 fn publish_model(app: &TestApp, model: &ModelUpload, query: &str) -> Reply {
@@ -469,6 +455,7 @@ fn broken_models_are_refused_at_publish_and_the_champion_keeps_serving() {
             &ModelUpload {
                 onnx,
                 card: card.clone(),
+                holdout: None,
             },
             "?alias=champion&force=true",
         );
@@ -685,6 +672,7 @@ fn the_promotion_gate_refuses_a_worse_model_unless_forced() {
     let worse = ModelUpload {
         onnx: fixture("model.onnx"),
         card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
     };
     assert_eq!(publish_model(&app, &worse, "").status, 201);
     let reply = promote(&app, "champion", 2, false);
@@ -700,28 +688,26 @@ fn the_promotion_gate_refuses_a_worse_model_unless_forced() {
 #[test]
 fn the_promotion_gate_rescores_both_models_inside_the_component() {
     let app = app_with_model(AppOptions::default());
-    // The served champion is fitted on every finished match of the data, so
-    // nothing is left to re-score it on; its holdout fit is not.
-    let holdout = sample_holdout_model("run-holdout");
-    assert_eq!(publish_model(&app, &holdout, "?alias=none").status, 201);
-    assert_eq!(promote(&app, "champion", 2, true).status, 200);
-    // The same ONNX under a card claiming a far worse holdout: by the
-    // cards the gate would refuse it, re-scored on the published recent
-    // results it is the same model and passes.
-    let mut card: Value = serde_json::from_slice(&holdout.card).unwrap();
+    // The champion's own files under a card claiming a far worse holdout:
+    // by the cards the gate would refuse it. Both served fits have seen
+    // every finished match of the published data, so the gate re-scores
+    // their holdout fits, which have not: the same model, it passes.
+    let model = sample_model();
+    let mut card: Value = serde_json::from_slice(&model.card).unwrap();
     card["test_metrics"]["log_loss"] = json!(5.0);
     card["run_id"] = json!("run-same-model-other-card");
     let same = ModelUpload {
-        onnx: holdout.onnx,
         card: serde_json::to_vec(&card).unwrap(),
+        ..model
     };
     assert_eq!(publish_model(&app, &same, "?alias=none").status, 201);
     let started = std::time::Instant::now();
-    let reply = promote(&app, "champion", 3, false);
+    let reply = promote(&app, "champion", 2, false);
     let took = started.elapsed();
     assert_eq!(reply.status, 200, "{}", reply.text());
     let gate = &reply.json()["gate"];
     let rescored = &gate["rescored"];
+    assert_eq!(rescored["fits"], "holdout", "{gate}");
     assert_eq!(
         rescored["candidate_log_loss"],
         rescored["champion_log_loss"]
@@ -739,12 +725,12 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
     );
     assert!(
         gate["message"].as_str().unwrap().contains(&format!(
-            "on the same {matches} finished matches after both training windows"
+            "on the same {matches} finished matches after both holdout fits' training windows"
         )),
         "{gate}"
     );
     eprintln!("promotion with a re-score of {matches} matches took {took:?}");
-    assert_eq!(app.get("/predict/model/info").json()["version"], "3");
+    assert_eq!(app.get("/predict/model/info").json()["version"], "2");
 }
 
 #[test]

@@ -235,6 +235,19 @@ fn the_served_fit_learns_from_the_test_split_and_the_test_metrics_do_not() {
     let holdout = out.holdout.predict(&out.features, &all).unwrap();
     assert_ne!(served, holdout, "the two fits differ");
     assert_eq!(out.holdout.temperature, out.model.temperature);
+    // The served model is the chosen recipe fitted on exactly those rows.
+    let scores: Vec<Score> = out
+        .served_rows
+        .iter()
+        .map(|&i| data.matches[i].score.unwrap())
+        .collect();
+    let mut refit = out
+        .model
+        .spec
+        .fit(&out.features, &out.served_rows, &scores)
+        .unwrap();
+    refit.temperature = out.model.temperature;
+    assert_eq!(refit.predict(&out.features, &all).unwrap(), served);
 
     // The test metrics are the holdout fit's: a run whose served fit is the
     // holdout (as_of at the split: no test split) trains the same model.

@@ -4,7 +4,7 @@
 //! Serving reads one alias pointer per request and the two version files only
 //! when a version is not already loaded in the instance.
 
-pub use matchday_core::registry_layout::{INDEX, card_key, entry_key, onnx_key};
+pub use matchday_core::registry_layout::{INDEX, card_key, entry_key, holdout_onnx_key, onnx_key};
 
 /// The aliases a version can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

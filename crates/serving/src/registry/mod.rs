@@ -16,7 +16,7 @@ pub use ops::{
     AliasMove, GateOutcome, PromoteRequest, PublishOutcome, RegistryError, RegistryList, promote,
     publish, registry_list, rollback,
 };
-pub use rescore::{MIN_MATCHES, Rescored};
+pub use rescore::{Fits, MIN_MATCHES, Rescored};
 
 use matchday_core::kv::{KvError, KvRead, read_json};
 use serde::{Deserialize, Serialize};

@@ -12,7 +12,7 @@
 //! narrows that window to the two writes themselves.
 
 use super::keys::{self, Alias};
-use super::rescore::{self, Rescored};
+use super::rescore::{self, Fits, Rescored};
 use super::{
     ALIAS_HISTORY, AliasPointer, RegistryIndex, VersionEntry, read_alias, read_index, sha256_hex,
 };
@@ -116,6 +116,9 @@ pub async fn publish(
 ) -> Result<PublishOutcome, RegistryError> {
     let card = ServingCard::parse(&upload.card).map_err(RegistryError::Invalid)?;
     validate::check_model(&upload.onnx, &card).map_err(RegistryError::Invalid)?;
+    if let Some(holdout) = &upload.holdout {
+        validate::check_holdout_model(holdout, &card).map_err(RegistryError::Invalid)?;
+    }
 
     let mut index = read_index(kv).await?;
     let onnx_sha256 = sha256_hex(&upload.onnx);
@@ -191,6 +194,9 @@ async fn register(
         version += 1;
     }
     kv.set(&keys::onnx_key(version), &upload.onnx).await?;
+    if let Some(holdout) = &upload.holdout {
+        kv.set(&keys::holdout_onnx_key(version), holdout).await?;
+    }
     kv.set(&keys::card_key(version), &upload.card).await?;
     let entry = VersionEntry {
         version,
@@ -348,8 +354,16 @@ fn judge(
     let (candidate_log_loss, champion_log_loss, passed, message, rescored) = match evidence {
         Ok(r) => {
             let passed = r.candidate_log_loss <= r.champion_log_loss + tolerance;
+            let (what, windows, note) = match r.fits {
+                Fits::Served => ("log-loss", "training windows", ""),
+                Fits::Holdout => (
+                    "holdout fit's log-loss",
+                    "holdout fits' training windows",
+                    "; the served fits have seen every finished match",
+                ),
+            };
             let message = format!(
-                "log-loss {:.5} vs the champion's {:.5} (difference {:+.5} ± {:.5}, one paired standard error) on the same {} finished matches after both training windows ({} … {}, data version {}): {} the tolerance of {tolerance}",
+                "{what} {:.5} vs the champion's {:.5} (difference {:+.5} ± {:.5}, one paired standard error) on the same {} finished matches after both {windows} ({} … {}, data version {}{note}): {} the tolerance of {tolerance}",
                 r.candidate_log_loss,
                 r.champion_log_loss,
                 r.candidate_log_loss - r.champion_log_loss,

@@ -8,6 +8,14 @@
 //! the app serves (a model is judged as it would be served). They come from
 //! the version's recent results ([`matchday_core::recent`]), read newest
 //! chunk first and only as far back as the later training window.
+//!
+//! The sidecar's served fit has seen every finished match up to its as-of
+//! date, so a model fresh from training has no such match yet. When both
+//! versions were uploaded with their holdout fits (the same recipes fitted
+//! before their test splits), the gate then scores those instead, on the
+//! matches after both holdout windows: the recipes compared on matches
+//! neither fit has seen, as the cards' test metrics are, but the same
+//! matches for both.
 
 use super::keys;
 use crate::card::{ServingCard, day_of};
@@ -33,9 +41,45 @@ pub const MIN_MATCHES: usize = 300;
 /// value `matchday-ml`'s metrics use; that crate is native-only).
 const LOG_LOSS_EPS: f64 = 1e-15;
 
+/// Which of a version's two fits a re-score runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fits {
+    /// `model.onnx`, what requests are served by, after `train_to`.
+    Served,
+    /// `holdout_model.onnx`, after `holdout_train_to`.
+    Holdout,
+}
+
+impl Fits {
+    fn trained_to(self, card: &ServingCard) -> Option<DateTime<Utc>> {
+        match self {
+            Fits::Served => card.trained_to(),
+            Fits::Holdout => card.holdout_trained_to(),
+        }
+    }
+
+    fn window(self) -> &'static str {
+        match self {
+            Fits::Served => "data_window.train_to",
+            Fits::Holdout => "data_window.holdout_train_to",
+        }
+    }
+
+    fn onnx_key(self, version: u64) -> String {
+        match self {
+            Fits::Served => keys::onnx_key(version),
+            Fits::Holdout => keys::holdout_onnx_key(version),
+        }
+    }
+}
+
 /// Both models' log-loss on the same finished matches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rescored {
+    /// The served models, or (when those have no common unseen matches)
+    /// their holdout fits.
+    pub fits: Fits,
     pub candidate_log_loss: f64,
     pub champion_log_loss: f64,
     /// Standard error of the candidate's log-loss minus the champion's,
@@ -47,23 +91,47 @@ pub struct Rescored {
     pub data_version: String,
 }
 
-/// Scores `candidate` and `champion` on their common unseen matches; the
-/// inner `Err` says why that is not possible (the gate then falls back on
-/// the cards and shows the reason). Only a store failure is an error.
+/// Scores `candidate` and `champion` on their common unseen matches: the
+/// served models, else their holdout fits. The inner `Err` says why neither
+/// is possible (the gate then falls back on the cards and shows the
+/// reason). Only a store failure is an error.
 pub async fn rescore(
     kv: &impl KvRead,
     candidate: u64,
     champion: u64,
+) -> Result<Result<Rescored, String>, KvError> {
+    let served = match rescore_fits(kv, candidate, champion, Fits::Served).await? {
+        Ok(rescored) => return Ok(Ok(rescored)),
+        Err(why) => why,
+    };
+    for version in [candidate, champion] {
+        if kv.get(&keys::holdout_onnx_key(version)).await?.is_none() {
+            return Ok(Err(served));
+        }
+    }
+    Ok(rescore_fits(kv, candidate, champion, Fits::Holdout)
+        .await?
+        .map_err(|why| format!("{served}; nor their holdout fits: {why}")))
+}
+
+async fn rescore_fits(
+    kv: &impl KvRead,
+    candidate: u64,
+    champion: u64,
+    fits: Fits,
 ) -> Result<Result<Rescored, String>, KvError> {
     let mut cards = Vec::with_capacity(2);
     for version in [candidate, champion] {
         let Some(bytes) = kv.get(&keys::card_key(version)).await? else {
             return Ok(Err(format!("the card of version {version} is missing")));
         };
-        let trained_to = ServingCard::parse(&bytes).ok().and_then(|c| c.trained_to());
+        let trained_to = ServingCard::parse(&bytes)
+            .ok()
+            .and_then(|c| fits.trained_to(&c));
         let Some(trained_to) = trained_to else {
             return Ok(Err(format!(
-                "the card of version {version} does not say when its training data ends (data_window.train_to)"
+                "the card of version {version} does not say when its training data ends ({})",
+                fits.window()
             )));
         };
         cards.push((version, bytes, trained_to));
@@ -94,11 +162,14 @@ pub async fn rescore(
 
     let mut losses = Vec::with_capacity(2);
     for (version, card, _) in &cards {
-        let Some(onnx) = kv.get(&keys::onnx_key(*version)).await? else {
+        let Some(onnx) = kv.get(&fits.onnx_key(*version)).await? else {
             return Ok(Err(format!(
                 "the ONNX file of version {version} is missing"
             )));
         };
+        // A holdout fit is fed as its served model is, a missing input
+        // filled with the card's value (the served fit's training mean; the
+        // holdout's own is on no card), so both versions are treated alike.
         let scored = LoadedModel::load(*version, &onnx, card)
             .and_then(|model| match_log_losses(&model, &results));
         match scored {
@@ -109,6 +180,7 @@ pub async fn rescore(
     let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
     let day = |r: &RecentResult| day_of(&r.kickoff).to_string();
     Ok(Ok(Rescored {
+        fits,
         candidate_log_loss: mean(&losses[0]),
         champion_log_loss: mean(&losses[1]),
         difference_standard_error: paired_standard_error(&losses[0], &losses[1]),

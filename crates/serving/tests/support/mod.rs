@@ -34,6 +34,7 @@ pub fn logreg() -> ModelUpload {
     ModelUpload {
         onnx: fixture("model.onnx"),
         card: fixture("model_card.json"),
+        holdout: None,
     }
 }
 
@@ -41,6 +42,7 @@ pub fn trees() -> ModelUpload {
     ModelUpload {
         onnx: fixture("gbt_model.onnx"),
         card: fixture("gbt_model_card.json"),
+        holdout: None,
     }
 }
 
@@ -52,6 +54,7 @@ pub fn with_log_loss(upload: &ModelUpload, log_loss: Option<f64>) -> ModelUpload
     ModelUpload {
         onnx: upload.onnx.clone(),
         card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
     }
 }
 
@@ -224,6 +227,7 @@ pub fn trained_to(upload: &ModelUpload, log_loss: f64, train_to: &str) -> ModelU
     ModelUpload {
         onnx: upload.onnx,
         card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
     }
 }
 

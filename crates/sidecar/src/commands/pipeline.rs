@@ -40,8 +40,9 @@ pub struct TrainArgs {
     /// choose.
     #[arg(long)]
     pub candidate: Option<String>,
-    /// Write model.onnx and model_card.json here instead of the work
-    /// directory (whose model and drift reference then stay as they are).
+    /// Write model.onnx, holdout_model.onnx and model_card.json here
+    /// instead of the work directory (whose model and drift reference then
+    /// stay as they are).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
 }

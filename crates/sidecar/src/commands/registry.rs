@@ -47,6 +47,12 @@ pub struct PublishModelArgs {
     /// Model card JSON (default: the work directory's model_card.json).
     #[arg(long)]
     pub card: Option<PathBuf>,
+    /// The holdout fit `train` writes beside the model (default:
+    /// `holdout_model.onnx` next to the ONNX file, when there is one); the
+    /// promotion gate re-scores it when the served fit has seen every
+    /// finished match.
+    #[arg(long)]
+    pub holdout: Option<PathBuf>,
     /// Alias to point at the new version: candidate, challenger, champion
     /// (through the gate) or none.
     #[arg(long, default_value = "candidate")]
@@ -76,12 +82,27 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Checks a model locally with the admin component's own code.
-fn load_upload(onnx: Vec<u8>, card: Vec<u8>) -> Result<ModelUpload> {
+fn load_upload(onnx: Vec<u8>, card: Vec<u8>, holdout: Option<Vec<u8>>) -> Result<ModelUpload> {
     let parsed = ServingCard::parse(&card).map_err(anyhow::Error::msg)?;
     validate::check_model(&onnx, &parsed)
         .map_err(anyhow::Error::msg)
         .context("the model does not validate; nothing was uploaded")?;
-    Ok(ModelUpload { onnx, card })
+    if let Some(holdout) = &holdout {
+        validate::check_holdout_model(holdout, &parsed)
+            .map_err(anyhow::Error::msg)
+            .context("the holdout model does not validate; nothing was uploaded")?;
+    }
+    Ok(ModelUpload {
+        onnx,
+        card,
+        holdout,
+    })
+}
+
+/// `holdout_model.onnx` beside `onnx`, when `train` wrote one there.
+fn holdout_beside(onnx: &Path) -> Result<Option<Vec<u8>>> {
+    let path = onnx.with_file_name(workdir::HOLDOUT_MODEL);
+    path.exists().then(|| read(&path)).transpose()
 }
 
 fn upload(remote: &RemoteArgs, model: &ModelUpload, alias: &str, force: bool) -> Result<()> {
@@ -134,6 +155,7 @@ pub fn publish_work_model(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     let model = load_upload(
         work.read(workdir::MODEL, "train")?,
         work.read(workdir::MODEL_CARD, "train")?,
+        holdout_beside(&work.path(workdir::MODEL))?,
     )?;
     upload(remote, &model, "candidate", false)
 }
@@ -143,9 +165,17 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
         RegistryCommand::Publish(args) => {
             check_alias(&args.alias, true)?;
             let work = WorkDir::new(data_dir)?;
+            let onnx_path = match &args.onnx {
+                Some(path) => path.clone(),
+                None => work.path(workdir::MODEL),
+            };
             let onnx = match &args.onnx {
                 Some(path) => read(path)?,
                 None => work.read(workdir::MODEL, "train")?,
+            };
+            let holdout = match &args.holdout {
+                Some(path) => Some(read(path)?),
+                None => holdout_beside(&onnx_path)?,
             };
             let card = match &args.card {
                 Some(path) => read(path)?,
@@ -158,7 +188,7 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
             }
             upload(
                 &args.app,
-                &load_upload(onnx, card)?,
+                &load_upload(onnx, card, holdout)?,
                 &args.alias,
                 args.force,
             )
