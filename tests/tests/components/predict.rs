@@ -8,6 +8,7 @@ use matchday_core::types::PrecomputedPrediction;
 use matchday_host::KvFaults;
 use matchday_publish::records::DataSet;
 use matchday_serving::api::{ModelInfo, PredictResponse, TaskState, TaskStatus};
+use matchday_serving::card::ServingCard;
 use matchday_serving::upload::ModelUpload;
 use matchday_sidecar::commands::pipeline::{self, TrainArgs};
 use matchday_tests::http::Reply;
@@ -539,12 +540,7 @@ fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
     let body = json!({ "features": features }).to_string();
     let served = prediction(&app.post("/predict/", body.as_bytes(), &[]));
     assert_eq!(served.prediction.model_version, version.to_string());
-    let names: Vec<String> = card["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect();
+    let names = ServingCard::parse(&trees.card).unwrap().feature_names();
     let row: Vec<f32> = names
         .iter()
         .map(|n| features[n].as_f64().map_or(f32::NAN, |v| v as f32))
@@ -568,22 +564,11 @@ fn batch_predictions_come_from_the_holdout_fit_before_as_of_and_the_served_fit_a
     let sample = sample();
     let work = sample.data_dir.join("work");
     let served = model_in(&work);
-    let holdout = std::fs::read(work.join("holdout_model.onnx")).unwrap();
-    let card: Value = serde_json::from_slice(&served.card).unwrap();
-    let names: Vec<String> = card["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect();
-    let fill: Vec<f64> = card["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["fill_value"].as_f64().unwrap())
-        .collect();
+    let holdout = served.holdout.clone().expect("the holdout fit");
+    let card = ServingCard::parse(&served.card).unwrap();
+    let (names, fill) = (card.feature_names(), card.fill_values());
     let data = decode(&sample.bundle);
-    let split = card["data_window"]["split_date"].as_str().unwrap();
+    let split = card.data_window["split_date"].as_str().unwrap();
     let finished = data
         .predictions
         .iter()
@@ -591,14 +576,16 @@ fn batch_predictions_come_from_the_holdout_fit_before_as_of_and_the_served_fit_a
         .find(|p| !p.is_future && p.start_time_utc.as_str() > split)
         .expect("a finished match of the test split");
     let upcoming = upcoming(&data);
-    let forecast = |onnx: &[u8], p: &PrecomputedPrediction, fill: Option<&[f64]>| {
+    // The served fit's missing inputs get the card's fill, the holdout's stay
+    // NaN for its graph, as `matchday predict` feeds them.
+    let forecast = |onnx: &[u8], p: &PrecomputedPrediction, fill: Option<&[f32]>| {
         let features = features_of(&data, p.match_id);
         let row: Vec<f32> = names
             .iter()
             .enumerate()
             .map(|(k, n)| {
-                let missing = fill.map_or(f64::NAN, |f| f[k]);
-                features[n].as_f64().unwrap_or(missing) as f32
+                let missing = fill.map_or(f32::NAN, |f| f[k]);
+                features[n].as_f64().map_or(missing, |v| v as f32)
             })
             .collect();
         matchday_inference::load(onnx, &names, 1)
