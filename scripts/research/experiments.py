@@ -9,7 +9,8 @@ Usage (from the repository root, after `scripts/up.sh` or
 
 NAME: international-breaks, gap-after-breaks, club-effects, draw-share,
 replicate, ablate, top-five-weights, europe, goals-target,
-head-to-head, form-residuals, congestion, stature. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
+head-to-head, form-residuals, congestion, stature, early-season,
+staleness. `MATCHDAY_DATA` (default `data`, as in `scripts/up.sh`) names the sidecar's
 data directory, `MATCHDAY_SHARED` (default `../shared/data`) the match data.
 Each run takes 1–3 minutes on 2 cores.
 """
@@ -23,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 import extra_features as extra
-from prototype import BALANCE, DATA_DIR, FOLD_SETS, TOP_FIVE, Scores, compare, load, rps
+from prototype import (BALANCE, DATA_DIR, FOLD_SETS, TOP_FIVE, Scores, compare, fit_predict,
+                       load, log_loss, rps)
 
 
 def compare_added(d, cols, variants, prefix=""):
@@ -266,6 +268,35 @@ def early_season(d, cols):
     compare_added(d, cols, variants)
 
 
+def staleness(d, cols):
+    """2026-12-07 (fourth session): what a model fitted one or two seasons
+    before the season it forecasts loses against one fitted up to the
+    season's start, on the eight seasons 2013-14 … 2020-21 (neither test
+    season). It decided that the served model learns from the test split."""
+    first = d.startTimeUtc.min() + pd.Timedelta(days=365)
+    labelled = d[~d.is_future]
+    seasons = sorted(labelled.season.unique())
+    start = {s: labelled.startTimeUtc[labelled.season == s].min() for s in seasons}
+    scored = [s for s in seasons if "2013-2014" <= s <= "2020-2021"]
+    by_lag = {}
+    for lag in (0, 1, 2):
+        ll, rp = [], []
+        for s in scored:
+            valid = labelled.index[labelled.season == s].values
+            until = start[seasons[seasons.index(s) - lag]]
+            train = labelled.index[(labelled.startTimeUtc < until)
+                                   & (labelled.startTimeUtc >= first)].values
+            p = fit_predict(d, cols, train, valid)
+            y = d.y.values[valid]
+            ll.append(log_loss(p, y)), rp.append(rps(p, y))
+        by_lag[lag] = (np.concatenate(ll), np.concatenate(rp))
+    for lag in (1, 2):
+        for name, k in (("log-loss", 0), ("RPS", 1)):
+            diff = by_lag[lag][k] - by_lag[0][k]
+            print(f"fitted {lag} season(s) early: {name} {diff.mean():+.5f} "
+                  f"± {diff.std() / np.sqrt(len(diff)):.5f}")
+
+
 EXPERIMENTS = {
     "international-breaks": international_breaks,
     "gap-after-breaks": gap_after_breaks,
@@ -281,6 +312,7 @@ EXPERIMENTS = {
     "congestion": congestion,
     "stature": stature,
     "early-season": early_season,
+    "staleness": staleness,
 }
 
 if __name__ == "__main__":

@@ -55,6 +55,18 @@ pub struct Classifier {
 /// How much a probability row may stray from summing to 1.
 pub const SUM_TOLERANCE: f32 = 1e-4;
 
+/// The file's `metadata_props` (our exporter writes `run_id` there).
+pub fn metadata(onnx: &[u8]) -> Result<HashMap<String, String>, InferenceError> {
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &onnx[..])
+        .map_err(load_err)?;
+    Ok(proto
+        .metadata_props
+        .into_iter()
+        .map(|p| (p.key, p.value))
+        .collect())
+}
+
 /// Loads `onnx` for batches of exactly `batch` rows of `feature_names.len()`
 /// features.
 pub fn load(

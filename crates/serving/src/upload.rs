@@ -68,7 +68,9 @@ impl ModelUpload {
                 card,
                 holdout,
             }),
-            _ => Err(format!("the upload must hold `{ONNX}` and `{CARD}`")),
+            _ => Err(format!(
+                "the upload must hold `{ONNX}` and `{CARD}` (and may hold `{HOLDOUT_ONNX}`)"
+            )),
         }
     }
 }

@@ -39,12 +39,22 @@ pub fn check_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
 }
 
 /// A holdout fit passes the same checks against its served model's card,
-/// which must say when the holdout's training data end.
+/// which must say when the holdout's training data end; a file that names
+/// its run (our exporter's `run_id` metadata) must name the card's, so a
+/// stale holdout left beside another model is refused.
 pub fn check_holdout_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
     if card.holdout_trained_to().is_none() {
         return Err(
             "a holdout model needs its card's data_window.holdout_train_to (RFC 3339)".to_string(),
         );
     }
-    check_model(onnx, card).map_err(|e| format!("holdout model: {e}"))
+    check_model(onnx, card).map_err(|e| format!("holdout model: {e}"))?;
+    let metadata = matchday_inference::metadata(onnx).unwrap_or_default();
+    match metadata.get("run_id") {
+        Some(run) if *run != card.run_id => Err(short(format!(
+            "holdout model: it comes from run `{run}`, the card from run `{}`",
+            card.run_id
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -682,7 +682,20 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
     let model = sample_model();
     let mut card: Value = serde_json::from_slice(&model.card).unwrap();
     card["test_metrics"]["log_loss"] = json!(5.0);
-    card["run_id"] = json!("run-same-model-other-card");
+    // A holdout fit from another run than the card's is refused.
+    let mut other_run = card.clone();
+    other_run["run_id"] = json!("run-other");
+    let mismatched = ModelUpload {
+        card: serde_json::to_vec(&other_run).unwrap(),
+        ..model.clone()
+    };
+    let reply = publish_model(&app, &mismatched, "?alias=none");
+    assert_eq!(error_code(&reply, 422).0, "invalid_model");
+    assert!(
+        reply.text().contains("the card from run `run-other`"),
+        "{}",
+        reply.text()
+    );
     let same = ModelUpload {
         card: serde_json::to_vec(&card).unwrap(),
         ..model

@@ -19,7 +19,7 @@ use super::{
 use crate::card::ServingCard;
 use crate::upload::ModelUpload;
 use crate::validate;
-use matchday_core::kv::{KvError, KvWrite};
+use matchday_core::kv::{KvError, KvRead, KvWrite};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -130,7 +130,21 @@ pub async fn publish(
         .cloned();
     let already_registered = existing.is_some();
     let entry = match existing {
-        Some(entry) => entry,
+        Some(entry) => {
+            // The same model and card again, now with the holdout fit it
+            // was registered without: the holdout joins it (write-once).
+            if let Some(holdout) = &upload.holdout {
+                let key = keys::holdout_onnx_key(entry.version);
+                if kv.get(&key).await?.is_none() {
+                    kv.set(&key, holdout).await?;
+                    eprintln!(
+                        "registry: version {} now has its holdout fit",
+                        entry.version
+                    );
+                }
+            }
+            entry
+        }
         None => {
             let entry =
                 register(kv, &mut index, upload, &card, onnx_sha256, card_sha256, now).await?;
@@ -189,8 +203,8 @@ async fn register(
 ) -> Result<VersionEntry, RegistryError> {
     let mut version = index.next_version();
     // Files of an unregistered version (a publish cut short, or one racing
-    // with this one) are never overwritten: skip past them.
-    while kv.get(&keys::card_key(version)).await?.is_some() {
+    // with this one) are never overwritten or inherited: skip past them.
+    while has_files(kv, version).await? {
         version += 1;
     }
     kv.set(&keys::onnx_key(version), &upload.onnx).await?;
@@ -218,6 +232,19 @@ async fn register(
     index.versions.push(entry.clone());
     kv.set(keys::INDEX, &to_json(index)).await?;
     Ok(entry)
+}
+
+async fn has_files(kv: &impl KvRead, version: u64) -> Result<bool, KvError> {
+    for key in [
+        keys::card_key(version),
+        keys::onnx_key(version),
+        keys::holdout_onnx_key(version),
+    ] {
+        if kv.get(&key).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 async fn backfill_aliased_entries(kv: &impl KvWrite, index: &RegistryIndex) -> Result<(), KvError> {
@@ -354,14 +381,17 @@ fn judge(
     let (candidate_log_loss, champion_log_loss, passed, message, rescored) = match evidence {
         Ok(r) => {
             let passed = r.candidate_log_loss <= r.champion_log_loss + tolerance;
-            let (what, windows, note) = match r.fits {
-                Fits::Served => ("log-loss", "training windows", ""),
+            let (what, note) = match r.fits {
+                Fits::Served => ("log-loss", String::new()),
                 Fits::Holdout => (
                     "holdout fit's log-loss",
-                    "holdout fits' training windows",
-                    "; the served fits have seen every finished match",
+                    format!(
+                        "; the served fits have fewer than {} common unseen matches",
+                        super::MIN_MATCHES
+                    ),
                 ),
             };
+            let windows = r.fits.windows();
             let message = format!(
                 "{what} {:.5} vs the champion's {:.5} (difference {:+.5} ± {:.5}, one paired standard error) on the same {} finished matches after both {windows} ({} … {}, data version {}{note}): {} the tolerance of {tolerance}",
                 r.candidate_log_loss,

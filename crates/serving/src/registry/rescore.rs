@@ -66,6 +66,21 @@ impl Fits {
         }
     }
 
+    /// How messages name the two windows.
+    pub fn windows(self) -> &'static str {
+        match self {
+            Fits::Served => "training windows",
+            Fits::Holdout => "holdout fits' training windows",
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Fits::Served => "ONNX file",
+            Fits::Holdout => "holdout fit (holdout_model.onnx)",
+        }
+    }
+
     fn onnx_key(self, version: u64) -> String {
         match self {
             Fits::Served => keys::onnx_key(version),
@@ -100,18 +115,33 @@ pub async fn rescore(
     candidate: u64,
     champion: u64,
 ) -> Result<Result<Rescored, String>, KvError> {
-    let served = match rescore_fits(kv, candidate, champion, Fits::Served).await? {
+    // Only too few common matches sends the gate to the holdout fits: a
+    // served model that fails, or data that cannot be read, is reported.
+    let too_few = match rescore_fits(kv, candidate, champion, Fits::Served).await? {
         Ok(rescored) => return Ok(Ok(rescored)),
-        Err(why) => why,
+        Err(Unscored::TooFew(why)) => why,
+        Err(Unscored::Other(why)) => return Ok(Err(why)),
     };
-    for version in [candidate, champion] {
-        if kv.get(&keys::holdout_onnx_key(version)).await?.is_none() {
-            return Ok(Err(served));
-        }
-    }
     Ok(rescore_fits(kv, candidate, champion, Fits::Holdout)
         .await?
-        .map_err(|why| format!("{served}; nor their holdout fits: {why}")))
+        .map_err(|why| format!("{too_few}; nor their holdout fits: {}", why.text())))
+}
+
+/// Why two fits could not be re-scored.
+enum Unscored {
+    /// Fewer than [`MIN_MATCHES`] finished matches after both windows.
+    TooFew(String),
+    /// Anything else: a missing file or window, unreadable data, a model
+    /// that fails on a match.
+    Other(String),
+}
+
+impl Unscored {
+    fn text(self) -> String {
+        match self {
+            Unscored::TooFew(why) | Unscored::Other(why) => why,
+        }
+    }
 }
 
 async fn rescore_fits(
@@ -119,62 +149,67 @@ async fn rescore_fits(
     candidate: u64,
     champion: u64,
     fits: Fits,
-) -> Result<Result<Rescored, String>, KvError> {
+) -> Result<Result<Rescored, Unscored>, KvError> {
+    let other = |why: String| Ok(Err(Unscored::Other(why)));
     let mut cards = Vec::with_capacity(2);
     for version in [candidate, champion] {
         let Some(bytes) = kv.get(&keys::card_key(version)).await? else {
-            return Ok(Err(format!("the card of version {version} is missing")));
+            return other(format!("the card of version {version} is missing"));
         };
         let trained_to = ServingCard::parse(&bytes)
             .ok()
             .and_then(|c| fits.trained_to(&c));
         let Some(trained_to) = trained_to else {
-            return Ok(Err(format!(
+            return other(format!(
                 "the card of version {version} does not say when its training data ends ({})",
                 fits.window()
-            )));
+            ));
         };
         cards.push((version, bytes, trained_to));
     }
     let after = cards.iter().map(|c| c.2).max().unwrap_or_default();
 
     let Some(pointer) = read_json::<DataPointer>(kv, layout::CURRENT).await? else {
-        return Ok(Err("no data version is live".into()));
+        return other("no data version is live".into());
     };
     let Some(recent) = &pointer.recent_results else {
-        return Ok(Err(format!(
+        return other(format!(
             "data version {} was published without recent results (publish the data again)",
             pointer.version
-        )));
+        ));
     };
     let results = match results_after(kv, &pointer.version, recent, after).await? {
         Ok(results) => results,
-        Err(why) => return Ok(Err(why)),
+        Err(why) => return other(why),
     };
     if results.len() < MIN_MATCHES {
-        return Ok(Err(format!(
-            "data version {} has {} finished matches after both training windows (after {}), fewer than the {MIN_MATCHES} a re-score needs",
+        return Ok(Err(Unscored::TooFew(format!(
+            "data version {} has {} finished matches after both {} (after {}), fewer than the {MIN_MATCHES} a re-score needs",
             pointer.version,
             results.len(),
+            fits.windows(),
             after.format("%Y-%m-%d")
-        )));
+        ))));
     }
 
     let mut losses = Vec::with_capacity(2);
     for (version, card, _) in &cards {
         let Some(onnx) = kv.get(&fits.onnx_key(*version)).await? else {
-            return Ok(Err(format!(
-                "the ONNX file of version {version} is missing"
-            )));
+            return other(format!(
+                "the {} of version {version} is missing",
+                fits.file()
+            ));
         };
         // A holdout fit is fed as its served model is, a missing input
-        // filled with the card's value (the served fit's training mean; the
-        // holdout's own is on no card), so both versions are treated alike.
+        // filled with the card's value (the served fit's training mean of
+        // that input; the holdout's own is on no card): a constant from
+        // features known before kick-off, no result, and the same
+        // treatment for both versions.
         let scored = LoadedModel::load(*version, &onnx, card)
             .and_then(|model| match_log_losses(&model, &results));
         match scored {
             Ok(value) => losses.push(value),
-            Err(why) => return Ok(Err(why)),
+            Err(why) => return other(why),
         }
     }
     let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;

@@ -47,10 +47,10 @@ pub struct PublishModelArgs {
     /// Model card JSON (default: the work directory's model_card.json).
     #[arg(long)]
     pub card: Option<PathBuf>,
-    /// The holdout fit `train` writes beside the model (default:
-    /// `holdout_model.onnx` next to the ONNX file, when there is one); the
-    /// promotion gate re-scores it when the served fit has seen every
-    /// finished match.
+    /// The holdout fit `train` writes beside the model (default: the work
+    /// directory's `holdout_model.onnx` when `--onnx` is not given, else
+    /// none); the promotion gate re-scores it when the served fits have too
+    /// few common unseen matches.
     #[arg(long)]
     pub holdout: Option<PathBuf>,
     /// Alias to point at the new version: candidate, challenger, champion
@@ -90,7 +90,7 @@ fn load_upload(onnx: Vec<u8>, card: Vec<u8>, holdout: Option<Vec<u8>>) -> Result
     if let Some(holdout) = &holdout {
         validate::check_holdout_model(holdout, &parsed)
             .map_err(anyhow::Error::msg)
-            .context("the holdout model does not validate; nothing was uploaded")?;
+            .context("nothing was uploaded")?;
     }
     Ok(ModelUpload {
         onnx,
@@ -99,10 +99,15 @@ fn load_upload(onnx: Vec<u8>, card: Vec<u8>, holdout: Option<Vec<u8>>) -> Result
     })
 }
 
-/// `holdout_model.onnx` beside `onnx`, when `train` wrote one there.
-fn holdout_beside(onnx: &Path) -> Result<Option<Vec<u8>>> {
-    let path = onnx.with_file_name(workdir::HOLDOUT_MODEL);
-    path.exists().then(|| read(&path)).transpose()
+/// The work directory's holdout fit, when `train` wrote one (its run is
+/// checked against the card's before anything is uploaded).
+fn work_holdout(work: &WorkDir) -> Result<Option<Vec<u8>>> {
+    let path = work.path(workdir::HOLDOUT_MODEL);
+    if !path.exists() {
+        return Ok(None);
+    }
+    println!("holdout fit: {}", path.display());
+    read(&path).map(Some)
 }
 
 fn upload(remote: &RemoteArgs, model: &ModelUpload, alias: &str, force: bool) -> Result<()> {
@@ -155,7 +160,7 @@ pub fn publish_work_model(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
     let model = load_upload(
         work.read(workdir::MODEL, "train")?,
         work.read(workdir::MODEL_CARD, "train")?,
-        holdout_beside(&work.path(workdir::MODEL))?,
+        work_holdout(&work)?,
     )?;
     upload(remote, &model, "candidate", false)
 }
@@ -165,17 +170,14 @@ pub fn run(data_dir: &Path, command: &RegistryCommand) -> Result<()> {
         RegistryCommand::Publish(args) => {
             check_alias(&args.alias, true)?;
             let work = WorkDir::new(data_dir)?;
-            let onnx_path = match &args.onnx {
-                Some(path) => path.clone(),
-                None => work.path(workdir::MODEL),
-            };
             let onnx = match &args.onnx {
                 Some(path) => read(path)?,
                 None => work.read(workdir::MODEL, "train")?,
             };
-            let holdout = match &args.holdout {
-                Some(path) => Some(read(path)?),
-                None => holdout_beside(&onnx_path)?,
+            let holdout = match (&args.holdout, &args.onnx) {
+                (Some(path), _) => Some(read(path)?),
+                (None, None) => work_holdout(&work)?,
+                (None, Some(_)) => None,
             };
             let card = match &args.card {
                 Some(path) => read(path)?,
