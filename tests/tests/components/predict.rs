@@ -698,7 +698,7 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
     );
     let same = ModelUpload {
         card: serde_json::to_vec(&card).unwrap(),
-        ..model
+        ..model.clone()
     };
     assert_eq!(publish_model(&app, &same, "?alias=none").status, 201);
     let started = std::time::Instant::now();
@@ -731,6 +731,27 @@ fn the_promotion_gate_rescores_both_models_inside_the_component() {
     );
     eprintln!("promotion with a re-score of {matches} matches took {took:?}");
     assert_eq!(app.get("/predict/model/info").json()["version"], "2");
+
+    // The holdout files are what is scored: a version whose "holdout" is
+    // the served model (same run, so admin takes it), which has seen those
+    // matches, scores better than the real holdout fit on them.
+    let mut card: Value = serde_json::from_slice(&model.card).unwrap();
+    card["test_metrics"]["log_loss"] = json!(4.0);
+    let peeking = ModelUpload {
+        holdout: Some(model.onnx.clone()),
+        card: serde_json::to_vec(&card).unwrap(),
+        ..model
+    };
+    assert_eq!(publish_model(&app, &peeking, "?alias=none").status, 201);
+    let reply = promote(&app, "champion", 3, false);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let rescored = &reply.json()["gate"]["rescored"];
+    let (candidate, champion) = (
+        rescored["candidate_log_loss"].as_f64().unwrap(),
+        rescored["champion_log_loss"].as_f64().unwrap(),
+    );
+    assert!(candidate < champion, "{rescored}");
+    assert_eq!(champion, log_loss, "the champion's holdout fit, as before");
 }
 
 #[test]
