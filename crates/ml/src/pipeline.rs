@@ -1,7 +1,8 @@
-//! The whole model in one call, for the sidecar CLI: features → split →
-//! [tuning] → CV of the candidates → selection → final fit (+ temperature)
-//! → predict every match → evaluate against the market and the naive
-//! forecast → ONNX + model card.
+//! The whole model in one call, for the sidecar CLI: split → [rating
+//! tuning] → features → [model tuning] → CV of the candidates → selection →
+//! the holdout fit (+ temperature) on the training split and the served fit
+//! on every finished match → predict every match → evaluate against the
+//! market and the naive forecast → ONNX + model card.
 
 mod report;
 
