@@ -57,9 +57,9 @@ def days_since_international(d: pd.DataFrame, days: np.ndarray, cap: float = 30.
     return np.minimum((dates - days[k]).astype(float), cap)
 
 
-def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per side: red cards in the team's previous match (a ban is known
-    before kick-off); NaN where the files have no cards."""
+def match_red_cards(d: pd.DataFrame) -> pd.DataFrame:
+    """`d`'s rows joined with their own red cards (`HR`, `AR`; NaN where
+    the files have no cards), in `d`'s order."""
     frames = []
     for path in glob.glob(str(SHARED / "football-data" / "*" / "*.csv")):
         f = pd.read_csv(path, encoding="utf-8-sig", on_bad_lines="skip")
@@ -73,6 +73,13 @@ def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     joined = d.assign(date=d.startTimeUtc.dt.date).merge(
         cards[keys + ["HR", "AR"]], on=keys, how="left")
     assert len(joined) == len(d), "one row of cards per match"
+    return joined
+
+
+def previous_red_cards(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per side: red cards in the team's previous match (a ban is known
+    before kick-off); NaN where the files have no cards."""
+    joined = match_red_cards(d)
     last: dict[str, float] = {}
     out = np.full((len(d), 2), np.nan)
     for i, row in enumerate(joined.itertuples()):
@@ -295,7 +302,7 @@ def slow_elo(d: pd.DataFrame, k: float, home: float = 60.0, arrival: float = 50.
 
 def early_season_elo(d: pd.DataFrame, boost: float, matches: float, k: float = 10.0,
                      home: float = 60.0, carry: float = 0.9, exponent: float = 0.4,
-                     arrival: float = 30.0) -> np.ndarray:
+                     arrival: float = 30.0, weight: np.ndarray | None = None) -> np.ndarray:
     """Home − away of an Elo that learns faster early in a season, when
     summer transfers have moved strengths the ratings do not yet show: each
     side's step is `k · (1 + boost · exp(−n / matches))`, `n` its league
@@ -304,8 +311,9 @@ def early_season_elo(d: pd.DataFrame, boost: float, matches: float, k: float = 1
     k 10, home advantage 60, a 10% summer regression to the league mean,
     goal-difference multiplier (1 + |gd|)^0.4, arrivals 30 points below the
     league's mean (above if relegated into it from a higher English
-    division). Pre-match values only; a kick-off's results are recorded
-    after all its matches are read."""
+    division). `weight` (per row of `d`, default 1) scales a result's
+    step. Pre-match values only; a kick-off's results are recorded after
+    all its matches are read."""
     english = {"E0": 0, "E1": 1, "E2": 2, "E3": 3}
     rating: dict[tuple[str, str], float] = {}       # (league, team) → rating
     where: dict[str, tuple[str, str]] = {}           # team → (league, season) of its last match
@@ -344,6 +352,8 @@ def early_season_elo(d: pd.DataFrame, boost: float, matches: float, k: float = 1
             expected = 1 / (1 + 10 ** (-(rh + home - ra) / 400))
             score = 1.0 if m.home_score > m.away_score else 0.5 if m.home_score == m.away_score else 0.0
             step = (1 + abs(m.home_score - m.away_score)) ** exponent * (score - expected)
+            if weight is not None:
+                step *= weight[i]
             for team, sign in ((m.homeTeamName, 1.0), (m.awayTeamName, -1.0)):
                 n = played.get((m.league, m.season, team), 0)
                 updates.append((m.league, m.season, team, sign * k * (1 + boost * np.exp(-n / matches)) * step))
