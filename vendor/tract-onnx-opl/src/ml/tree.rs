@@ -1,5 +1,4 @@
 use std::convert::TryFrom;
-use std::convert::TryInto;
 use std::fmt::{self, Debug, Display};
 use std::iter;
 
