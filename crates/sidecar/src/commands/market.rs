@@ -401,7 +401,9 @@ pub fn roi(data_dir: &Path, args: &RoiArgs) -> Result<()> {
         ..SimConfig::default()
     };
     let results = roi::simulate(&sim, &config);
-    let source = "feed current, else PS opening, else B365 opening";
+    // The simulation reads the store's football-data prices only: a feed
+    // quotes the events it lists now, not the finished matches simulated.
+    let source = "PS opening, else B365 opening";
     let records: Vec<RoiRecord> = results
         .iter()
         .map(|r| {
