@@ -36,7 +36,7 @@ pub mod state;
 pub mod variables;
 pub mod variables_host;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -236,13 +236,10 @@ impl Host {
             .tempdir()
             .context("failed to create a directory for component files")?;
 
-        // Only components reachable by a public route get an instance pool:
-        // private components would need service chaining (not supported).
-        let mut handlers = HashMap::new();
-        for (_, component_id) in router.routes() {
-            if handlers.contains_key(component_id) {
-                continue;
-            }
+        // Compiles a component (or its composition) and links it against
+        // what this host provides: what `spin up` does for every component
+        // of the app at startup.
+        let link = |component_id: &str| -> anyhow::Result<_> {
             let component = &manifest.components[component_id];
             let loaded = Instant::now();
             let (compiled, outcome) = if component.dependencies.is_empty() {
@@ -274,12 +271,23 @@ impl Host {
                          spin:variables@3.0.0 and wasi:keyvalue@0.2.0-draft2)"
                     )
                 })?;
-            let pre = ServicePre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+            ServicePre::new(pre).map_err(anyhow::Error::from).with_context(|| {
                 format!(
                     "component {component_id:?} does not export wasi:http/handler@0.3.0-rc-2026-03-15 \
                      (build it with spin-sdk 6 `#[http_service]`; wasi:http 0.2 components are not supported)"
                 )
-            })?;
+            })
+        };
+
+        // Only components reachable by a public route get an instance pool:
+        // private components would need service chaining (not supported).
+        let mut handlers = HashMap::new();
+        for (_, component_id) in router.routes() {
+            if handlers.contains_key(component_id) {
+                continue;
+            }
+            let component = &manifest.components[component_id];
+            let pre = link(component_id)?;
             let files_dir = if component.files.is_empty() {
                 None
             } else {
@@ -310,6 +318,22 @@ impl Host {
             handlers.insert(
                 component_id.to_string(),
                 ProxyHandler::new(state, ProxyPre::P3(pre)),
+            );
+        }
+        // A component reached only by private routes gets no pool (nothing
+        // here can call it), but `spin up` loads it at startup: one Spin
+        // would refuse is refused here too.
+        let mut private_only = BTreeSet::new();
+        for trigger in &manifest.http_triggers {
+            let id = trigger.component.as_str();
+            if trigger.route == TriggerRoute::Private && !handlers.contains_key(id) {
+                private_only.insert(id);
+            }
+        }
+        for id in private_only {
+            link(id)?;
+            eprintln!(
+                "component {id}: reached only by private routes: linked, not served (this host has no service chaining)"
             );
         }
 

@@ -441,6 +441,34 @@ async fn missing_required_variable_stops_startup_without_leaking() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_reached_only_by_private_routes_is_still_loaded_at_startup() {
+    // `spin up` loads every component of the app, served or not; a broken
+    // one behind a private route must not start here either.
+    let app = App::new();
+    let manifest = app.dir.path().join("spin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let private = "[component.probe-private]\nsource = \"host_probe.wasm\"";
+    assert!(
+        text.contains(private),
+        "the fixture's private component moved"
+    );
+    std::fs::write(
+        &manifest,
+        text.replace(
+            private,
+            "[component.probe-private]\nsource = \"broken.wasm\"",
+        ),
+    )
+    .unwrap();
+    std::fs::write(app.dir.path().join("broken.wasm"), b"not a component").unwrap();
+    let err = match Host::start(app.config()).await {
+        Ok(_) => panic!("must not start with a broken private component"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("probe-private"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compile_cache_is_written_and_reused() {
     let app = App::new();
     let cache = tempfile::tempdir().unwrap();
