@@ -67,6 +67,7 @@ pub fn precomputed(p: &PrecomputedPrediction) -> Vec<u8> {
         model_run_id: &'a str,
         model_stage: &'a str,
         predictions_computed_at: &'a str,
+        out_of_sample: Option<bool>,
     }
     to_vec(&Body {
         match_id: p.match_id,
@@ -82,6 +83,7 @@ pub fn precomputed(p: &PrecomputedPrediction) -> Vec<u8> {
         model_run_id: &p.model_run_id,
         model_stage: &p.model_stage,
         predictions_computed_at: &p.predictions_computed_at,
+        out_of_sample: p.out_of_sample,
     })
 }
 
@@ -102,6 +104,7 @@ pub fn prediction_row(p: &PrecomputedPrediction) -> Vec<u8> {
         is_future: bool,
         model_run_id: &'a str,
         model_stage: &'a str,
+        out_of_sample: Option<bool>,
     }
     to_vec(&Row {
         match_id: p.match_id,
@@ -116,6 +119,7 @@ pub fn prediction_row(p: &PrecomputedPrediction) -> Vec<u8> {
         is_future: p.is_future,
         model_run_id: &p.model_run_id,
         model_stage: &p.model_stage,
+        out_of_sample: p.out_of_sample,
     })
 }
 
@@ -213,6 +217,7 @@ mod tests {
             model_run_id: "run-1".into(),
             model_stage: "champion".into(),
             predictions_computed_at: "2026-11-23T10:00:00Z".into(),
+            out_of_sample: Some(true),
         }
     }
 
@@ -227,6 +232,20 @@ mod tests {
         assert_eq!(v["start_time_utc"], "2023-05-28T15:30:00Z");
         assert_eq!(v["home_team_name"], "Man United");
         assert_eq!(v["predictions_computed_at"], "2026-11-23T10:00:00Z");
+        assert_eq!(v["out_of_sample"], true);
+    }
+
+    #[test]
+    fn an_unrecorded_sample_flag_is_null_not_a_guess() {
+        let p = PrecomputedPrediction {
+            out_of_sample: None,
+            ..sample_prediction()
+        };
+        for body in [precomputed(&p), prediction_row(&p)] {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert!(v["out_of_sample"].is_null(), "{v}");
+            assert!(v.as_object().unwrap().contains_key("out_of_sample"));
+        }
     }
 
     #[test]
@@ -236,6 +255,7 @@ mod tests {
         assert_eq!(v["startTimeUtc"], "2023-05-28T15:30:00Z");
         assert_eq!(v["homeTeamName"], "Man United");
         assert_eq!(v["is_future"], true);
+        assert_eq!(v["out_of_sample"], true);
     }
 
     #[test]

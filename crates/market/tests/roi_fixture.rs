@@ -41,6 +41,7 @@ fn prediction(id: i64, p: [f64; 3], class: Outcome) -> PrecomputedPrediction {
         model_run_id: "r".into(),
         model_stage: "champion".into(),
         predictions_computed_at: "2023-01-01T00:00:00Z".into(),
+        out_of_sample: Some(true),
     }
 }
 

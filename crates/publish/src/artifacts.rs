@@ -260,7 +260,8 @@ pub fn write_matches(matches: &[MatchSummary]) -> Result<Vec<u8>, ArtifactError>
 
 // ------------------------------------------------------------ predictions
 
-/// Reads `predictions.parquet` (the seed's columns). `computed_at` comes from
+/// Reads `predictions.parquet` (the seed's columns, and our nullable
+/// `out_of_sample`, which the seed's files lack). `computed_at` comes from
 /// the bundle manifest: it is when the batch ran, not a per-row value.
 pub fn read_predictions(
     bytes: Bytes,
@@ -282,6 +283,7 @@ pub fn read_predictions(
         let away = Column::of(a, &batch, "awayTeamName")?;
         let run = Column::of(a, &batch, "model_run_id")?;
         let stage = Column::of(a, &batch, "model_stage")?;
+        let out_of_sample = Column::optional(a, &batch, "out_of_sample");
         for row in 0..batch.num_rows() {
             let n = out.len();
             let match_id = id.i64(row)?;
@@ -340,13 +342,17 @@ pub fn read_predictions(
                 model_run_id: run.str(row)?.to_string(),
                 model_stage: stage.str(row)?.to_string(),
                 predictions_computed_at: computed_at.to_string(),
+                out_of_sample: match &out_of_sample {
+                    Some(column) => column.bool_opt(row)?,
+                    None => None,
+                },
             });
         }
     }
     Ok(out)
 }
 
-/// Writes `predictions.parquet` with the seed's columns.
+/// Writes `predictions.parquet` with the seed's columns and `out_of_sample`.
 pub fn write_predictions(predictions: &[PrecomputedPrediction]) -> Result<Vec<u8>, ArtifactError> {
     let a = PREDICTIONS;
     let mut id = Int64Builder::new();
@@ -358,6 +364,7 @@ pub fn write_predictions(predictions: &[PrecomputedPrediction]) -> Result<Vec<u8
     let mut class = Int64Builder::new();
     let mut label = StringBuilder::new();
     let mut is_future = BooleanBuilder::new();
+    let mut out_of_sample = BooleanBuilder::new();
     let mut start = TimestampMillisecondBuilder::new().with_timezone("UTC");
     let (mut home, mut away, mut run, mut stage) = (
         StringBuilder::new(),
@@ -373,6 +380,7 @@ pub fn write_predictions(predictions: &[PrecomputedPrediction]) -> Result<Vec<u8
         class.append_value(i64::from(p.predicted_class.class_index()));
         label.append_value(p.predicted_class.label());
         is_future.append_value(p.is_future);
+        out_of_sample.append_option(p.out_of_sample);
         start.append_value(parse_time(a, row, &p.start_time_utc)?.timestamp_millis());
         home.append_value(&p.home_team_name);
         away.append_value(&p.away_team_name);
@@ -392,6 +400,7 @@ pub fn write_predictions(predictions: &[PrecomputedPrediction]) -> Result<Vec<u8
         Field::new("awayTeamName", DataType::Utf8, false),
         Field::new("model_run_id", DataType::Utf8, false),
         Field::new("model_stage", DataType::Utf8, false),
+        Field::new("out_of_sample", DataType::Boolean, true),
     ];
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -406,6 +415,7 @@ pub fn write_predictions(predictions: &[PrecomputedPrediction]) -> Result<Vec<u8
         Arc::new(away.finish()),
         Arc::new(run.finish()),
         Arc::new(stage.finish()),
+        Arc::new(out_of_sample.finish()),
     ];
     write_batch(a, batch(a, fields, columns)?)
 }
@@ -510,4 +520,87 @@ pub fn write_features(table: &FeatureTable) -> Result<Vec<u8>, ArtifactError> {
     let mut arrays: Vec<ArrayRef> = vec![Arc::new(id.finish())];
     arrays.extend(columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     write_batch(a, batch(a, fields, arrays)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::StringArray;
+
+    fn prediction(match_id: i64, out_of_sample: Option<bool>) -> PrecomputedPrediction {
+        PrecomputedPrediction {
+            match_id,
+            probabilities: Probabilities {
+                home_win: 0.5,
+                draw: 0.3,
+                away_win: 0.2,
+            },
+            predicted_class: Outcome::HomeWin,
+            is_future: false,
+            start_time_utc: "2022-05-01T15:00:00Z".into(),
+            home_team_name: "A".into(),
+            away_team_name: "B".into(),
+            model_run_id: "run".into(),
+            model_stage: "champion".into(),
+            predictions_computed_at: "2026-12-07T00:00:00Z".into(),
+            out_of_sample,
+        }
+    }
+
+    /// `predictions.parquet` with its `out_of_sample` column replaced by
+    /// `column` (or dropped), as another tool might write it.
+    fn with_flag_column(column: Option<ArrayRef>) -> Bytes {
+        let written = write_predictions(&[prediction(1, Some(true))]).unwrap();
+        let batch = read_batches(PREDICTIONS, written.into()).unwrap().remove(0);
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|&i| batch.schema().field(i).name() != "out_of_sample")
+            .collect();
+        let mut batch = batch.project(&keep).unwrap();
+        if let Some(column) = column {
+            let mut fields: Vec<Field> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            fields.push(Field::new(
+                "out_of_sample",
+                column.data_type().clone(),
+                true,
+            ));
+            let mut columns = batch.columns().to_vec();
+            columns.push(column);
+            batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        }
+        write_batch(PREDICTIONS, batch).unwrap().into()
+    }
+
+    #[test]
+    fn the_sample_flag_round_trips_with_its_unknowns() {
+        let rows = [
+            prediction(1, Some(true)),
+            prediction(2, Some(false)),
+            prediction(3, None),
+        ];
+        let bytes = write_predictions(&rows).unwrap();
+        let read = read_predictions(bytes.into(), "2026-12-07T00:00:00Z").unwrap();
+        assert_eq!(read, rows);
+    }
+
+    #[test]
+    fn a_seed_file_without_the_flag_reads_as_unknown() {
+        let read = read_predictions(with_flag_column(None), "t").unwrap();
+        assert_eq!(read[0].out_of_sample, None);
+    }
+
+    #[test]
+    fn a_flag_that_is_not_a_boolean_is_refused() {
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["yes"]));
+        let err = read_predictions(with_flag_column(Some(text)), "t").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("column `out_of_sample` must be a boolean"),
+            "{err}"
+        );
+    }
 }

@@ -36,6 +36,15 @@ impl<'a> Column<'a> {
         })
     }
 
+    /// A column a file may leave out (one the seed's files do not have).
+    pub fn optional(artifact: &'a str, batch: &'a RecordBatch, name: &'a str) -> Option<Self> {
+        batch.column_by_name(name).map(|array| Column {
+            artifact,
+            name,
+            array,
+        })
+    }
+
     fn wrong_type(&self, expected: &str) -> ArtifactError {
         ArtifactError::schema(
             self.artifact,
@@ -89,6 +98,14 @@ impl<'a> Column<'a> {
             DataType::Boolean => Ok(self.array.as_boolean().value(row)),
             _ => Err(self.wrong_type("a boolean")),
         }
+    }
+
+    /// A nullable boolean column.
+    pub fn bool_opt(&self, row: usize) -> Result<Option<bool>, ArtifactError> {
+        if self.array.is_null(row) {
+            return Ok(None);
+        }
+        self.bool(row).map(Some)
     }
 
     pub fn str(&self, row: usize) -> Result<&'a str, ArtifactError> {

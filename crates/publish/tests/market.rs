@@ -93,6 +93,7 @@ fn matches_and_predictions() -> (Vec<MatchSummary>, Vec<PrecomputedPrediction>) 
             model_run_id: "run-m".into(),
             model_stage: "champion".into(),
             predictions_computed_at: String::new(),
+            out_of_sample: Some(true),
         });
     }
     (matches, predictions)

@@ -77,6 +77,8 @@ fn sample(
             model_run_id: run.into(),
             model_stage: "champion".into(),
             predictions_computed_at: String::new(),
+            // The first 100 days are the batch's training window.
+            out_of_sample: Some(future || i >= 100),
         });
         features.rows.push(FeatureRow {
             match_id: id,
@@ -144,6 +146,10 @@ fn published_data_is_served_by_lookup() {
     assert_eq!(body["home_team_name"], "Home 3");
     assert_eq!(body["model_run_id"], RUN);
     assert_eq!(body["predictions_computed_at"], "2026-11-23T10:00:00Z");
+    // The flag survives the parquet file, the publish and the lookup.
+    assert_eq!(body["out_of_sample"], false);
+    let (_, later, _) = get(&kv, "/predict/precomputed/1100");
+    assert_eq!(later["out_of_sample"], true);
     let sum = body["proba_home"].as_f64().unwrap()
         + body["proba_draw"].as_f64().unwrap()
         + body["proba_away"].as_f64().unwrap();

@@ -23,10 +23,33 @@ fn check_every_endpoint(app: &TestApp) {
         .collect();
     assert!(!upcoming.is_empty(), "the sample has upcoming fixtures");
 
-    // GET /predict/precomputed/{id}: an upcoming and a finished match.
+    // The batch says which forecasts are out of sample: every upcoming one,
+    // and the finished ones from the split date on (the holdout fit's test
+    // split); the finished ones before it are that fit's training matches.
+    let config: Value = serde_json::from_slice(
+        &std::fs::read(sample().data_dir.join("work/pipeline.json")).unwrap(),
+    )
+    .unwrap();
+    let split = config["split_date"].as_str().unwrap();
+    let split = chrono::DateTime::parse_from_rfc3339(split).unwrap();
+    for p in &data.predictions {
+        let kickoff = chrono::DateTime::parse_from_rfc3339(&p.start_time_utc).unwrap();
+        let expected = p.is_future || kickoff >= split;
+        assert_eq!(p.out_of_sample, Some(expected), "match {}", p.match_id);
+    }
+
+    // GET /predict/precomputed/{id}: an upcoming match, a finished one the
+    // forecasting fit never saw, one it was trained on.
     for p in [
         data.predictions.iter().find(|p| p.is_future).unwrap(),
-        data.predictions.iter().find(|p| !p.is_future).unwrap(),
+        data.predictions
+            .iter()
+            .find(|p| !p.is_future && p.out_of_sample == Some(true))
+            .unwrap(),
+        data.predictions
+            .iter()
+            .find(|p| p.out_of_sample == Some(false))
+            .unwrap(),
     ] {
         let reply = app.get(&format!("/predict/precomputed/{}", p.match_id));
         assert_eq!(reply.status, 200, "{}", reply.text());
@@ -44,6 +67,7 @@ fn check_every_endpoint(app: &TestApp) {
         );
         assert_eq!(body["predicted_label"], p.predicted_class.label());
         assert_eq!(body["is_future"], p.is_future);
+        assert_eq!(body["out_of_sample"], p.out_of_sample.unwrap());
         assert_eq!(body["home_team_name"], p.home_team_name.as_str());
         assert_eq!(body["start_time_utc"], p.start_time_utc.as_str());
         assert_eq!(body["model_run_id"], p.model_run_id.as_str());
@@ -105,6 +129,14 @@ fn check_every_endpoint(app: &TestApp) {
     let future = future.as_array().unwrap();
     assert_eq!(future.len(), upcoming.len());
     assert!(future.iter().all(|r| r["is_future"] == true));
+    assert!(future.iter().all(|r| r["out_of_sample"] == true));
+    let in_sample = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["out_of_sample"] == false)
+        .count();
+    assert!(in_sample > 0, "the listing carries the flag");
     assert_eq!(
         app.get("/predict/predictions/")
             .json()

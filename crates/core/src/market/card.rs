@@ -196,6 +196,7 @@ pub(crate) mod tests {
             model_run_id: "run".into(),
             model_stage: "champion".into(),
             predictions_computed_at: "2026-01-01T00:00:00Z".into(),
+            out_of_sample: Some(true),
         }
     }
 

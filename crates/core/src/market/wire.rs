@@ -202,6 +202,9 @@ pub fn parse_precomputed(json: &[u8]) -> Option<PrecomputedPrediction> {
         model_run_id: String,
         model_stage: String,
         predictions_computed_at: String,
+        /// Absent from records published before the flag existed.
+        #[serde(default)]
+        out_of_sample: Option<bool>,
     }
     let b: Body = serde_json::from_slice(json).ok()?;
     Some(PrecomputedPrediction {
@@ -219,6 +222,7 @@ pub fn parse_precomputed(json: &[u8]) -> Option<PrecomputedPrediction> {
         model_run_id: b.model_run_id,
         model_stage: b.model_stage,
         predictions_computed_at: b.predictions_computed_at,
+        out_of_sample: b.out_of_sample,
     })
 }
 
@@ -291,8 +295,18 @@ mod tests {
             model_run_id: "r".into(),
             model_stage: "champion".into(),
             predictions_computed_at: "2026-01-01T00:00:00Z".into(),
+            out_of_sample: Some(false),
         };
-        assert_eq!(parse_precomputed(&crate::json::precomputed(&p)), Some(p));
+        assert_eq!(
+            parse_precomputed(&crate::json::precomputed(&p)),
+            Some(p.clone())
+        );
+        // A record an older admin published has no flag: unknown, not false.
+        let mut old: serde_json::Value =
+            serde_json::from_slice(&crate::json::precomputed(&p)).unwrap();
+        old.as_object_mut().unwrap().remove("out_of_sample");
+        let read = parse_precomputed(&serde_json::to_vec(&old).unwrap()).unwrap();
+        assert_eq!(read.out_of_sample, None);
         assert_eq!(parse_precomputed(b"{}"), None);
     }
 }

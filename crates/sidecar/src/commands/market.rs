@@ -384,6 +384,16 @@ pub fn roi(data_dir: &Path, args: &RoiArgs) -> Result<()> {
         .filter(|(m, _)| m.status == MatchStatus::Finished)
         .filter(|(m, _)| DateTime::parse_from_rfc3339(&m.start_time_utc).is_ok_and(|t| t >= from))
         .collect();
+    let in_sample = finished
+        .iter()
+        .filter(|(_, p)| p.out_of_sample == Some(false))
+        .count();
+    if in_sample > 0 {
+        eprintln!(
+            "warning: {in_sample} of the {} matches simulated were forecast in sample (by a fit trained on their results): their ROI flatters the model; start --from at the split date",
+            finished.len()
+        );
+    }
     let ids: HashSet<i64> = finished.iter().map(|(m, _)| m.match_id).collect();
     let quotes = quotes_of(&open_store(data_dir)?, &ids)?;
     let none = Vec::new();

@@ -15,7 +15,7 @@ use matchday_core::types::{
 use matchday_data::Store;
 use matchday_ml::card::ModelCard;
 use matchday_ml::pipeline::{self, PipelineConfig};
-use matchday_ml::split::{default_split, is_future};
+use matchday_ml::split::{batch_forecast_out_of_sample, default_split, is_future};
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
 use std::collections::HashMap;
 use std::path::Path;
@@ -301,9 +301,13 @@ pub fn predict(data_dir: &Path) -> Result<()> {
     spinner.finish_and_clear();
 
     let computed_at = format_time(Utc::now());
+    let split_date = card.data_window.split_date;
     let mut predictions = Vec::with_capacity(upcoming.len());
-    for (m, p) in summaries.into_iter().zip(probabilities) {
+    for ((m, p), &is_upcoming) in summaries.into_iter().zip(probabilities).zip(&upcoming) {
         let (p, predicted) = outcome(p);
+        let kickoff = DateTime::parse_from_rfc3339(&m.start_time_utc)
+            .with_context(|| format!("match {} has a malformed start time", m.match_id))?
+            .with_timezone(&Utc);
         predictions.push(PrecomputedPrediction {
             match_id: m.match_id,
             probabilities: Probabilities {
@@ -319,6 +323,11 @@ pub fn predict(data_dir: &Path) -> Result<()> {
             model_run_id: card.run_id.clone(),
             model_stage: "champion".to_string(),
             predictions_computed_at: computed_at.clone(),
+            out_of_sample: Some(batch_forecast_out_of_sample(
+                kickoff,
+                is_upcoming,
+                split_date,
+            )),
         });
     }
     work.write(
@@ -331,9 +340,14 @@ pub fn predict(data_dir: &Path) -> Result<()> {
         serde_json::to_string_pretty(&meta)?.as_bytes(),
     )?;
     let future = predictions.iter().filter(|p| p.is_future).count();
+    let in_sample = predictions
+        .iter()
+        .filter(|p| p.out_of_sample == Some(false))
+        .count();
     println!(
-        "predict: {} predictions ({future} upcoming) with {} → {}",
+        "predict: {} predictions ({future} upcoming; {in_sample} finished before {} are in sample) with {} → {}",
         predictions.len(),
+        split_date.date_naive(),
         card.run_id,
         work.path(artifacts::PREDICTIONS).display()
     );
