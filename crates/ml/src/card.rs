@@ -92,6 +92,24 @@ pub struct DataWindow {
     pub n_future: usize,
 }
 
+impl DataWindow {
+    /// Whether the served fit learned from the result of a match kicked off
+    /// at `kickoff`: every match whose result was known at `as_of`, after
+    /// the burn-in (`cv::trainable`; `train_from` is its first kick-off).
+    /// A burn-in match is no fit's training match.
+    pub fn served_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
+        self.train_from.is_some_and(|first| first <= kickoff)
+            && crate::split::result_known_at(kickoff) <= self.as_of
+    }
+
+    /// Whether the holdout fit, which makes the batch forecasts of finished
+    /// matches, learned from that result: the served fit's matches before
+    /// the split (the two share the burn-in, so the first kick-off).
+    pub fn holdout_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
+        self.served_trained_on(kickoff) && kickoff < self.split_date
+    }
+}
+
 /// Model, bookmaker and naive forecasts on the same test matches (those
 /// with a usable quote).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

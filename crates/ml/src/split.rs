@@ -36,18 +36,6 @@ pub fn is_future(m: &Match, as_of: DateTime<Utc>) -> bool {
     m.kickoff > as_of
 }
 
-/// Whether the batch forecast of a match is out of sample. The batch
-/// forecasts a finished match with the holdout fit, which learned from the
-/// results of kick-offs before `split_date` (the [`Role::Train`] matches),
-/// and an upcoming one with the served fit, which has not seen it.
-pub fn batch_forecast_out_of_sample(
-    kickoff: DateTime<Utc>,
-    upcoming: bool,
-    split_date: DateTime<Utc>,
-) -> bool {
-    upcoming || kickoff >= split_date
-}
-
 /// Seasons start on 1 July here: every league in the data plays August to
 /// May (the COVID-delayed 2019-20 ends in August 2020, before 2020-21).
 const SEASON_START_MONTH: u32 = 7;
@@ -174,20 +162,6 @@ mod tests {
             split.train.len() + split.test.len() + split.unlabeled.len(),
             data.matches.len()
         );
-    }
-
-    #[test]
-    fn only_the_holdout_fits_training_matches_are_forecast_in_sample() {
-        let data = generate(&SyntheticConfig::default());
-        let kickoffs: Vec<_> = data.matches.iter().map(|m| m.kickoff).collect();
-        let split_date = kickoffs[kickoffs.len() / 2];
-        let as_of = kickoffs[kickoffs.len() * 3 / 4];
-        let split = temporal_split(&data.matches, split_date, as_of).unwrap();
-        let roles = split.roles(data.matches.len());
-        for (m, role) in data.matches.iter().zip(roles) {
-            let out = batch_forecast_out_of_sample(m.kickoff, is_future(m, as_of), split_date);
-            assert_eq!(out, role != Role::Train, "{role:?} at {}", m.kickoff);
-        }
     }
 
     #[test]

@@ -90,22 +90,19 @@ impl<'a> Column<'a> {
         self.f64_opt(row)?.ok_or_else(|| self.null_at(row))
     }
 
-    pub fn bool(&self, row: usize) -> Result<bool, ArtifactError> {
-        if self.array.is_null(row) {
-            return Err(self.null_at(row));
-        }
-        match self.array.data_type() {
-            DataType::Boolean => Ok(self.array.as_boolean().value(row)),
-            _ => Err(self.wrong_type("a boolean")),
-        }
-    }
-
     /// A nullable boolean column.
     pub fn bool_opt(&self, row: usize) -> Result<Option<bool>, ArtifactError> {
         if self.array.is_null(row) {
             return Ok(None);
         }
-        self.bool(row).map(Some)
+        match self.array.data_type() {
+            DataType::Boolean => Ok(Some(self.array.as_boolean().value(row))),
+            _ => Err(self.wrong_type("a boolean")),
+        }
+    }
+
+    pub fn bool(&self, row: usize) -> Result<bool, ArtifactError> {
+        self.bool_opt(row)?.ok_or_else(|| self.null_at(row))
     }
 
     pub fn str(&self, row: usize) -> Result<&'a str, ArtifactError> {

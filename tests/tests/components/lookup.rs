@@ -23,20 +23,29 @@ fn check_every_endpoint(app: &TestApp) {
         .collect();
     assert!(!upcoming.is_empty(), "the sample has upcoming fixtures");
 
-    // The batch says which forecasts are out of sample: every upcoming one,
-    // and the finished ones from the split date on (the holdout fit's test
-    // split); the finished ones before it are that fit's training matches.
-    let config: Value = serde_json::from_slice(
-        &std::fs::read(sample().data_dir.join("work/pipeline.json")).unwrap(),
+    // The batch says which forecasts are out of sample: all but the holdout
+    // fit's training matches (result known at as-of, kick-off before the
+    // split, after the burn-in year, which no fit trains on).
+    let card: Value = serde_json::from_slice(
+        &std::fs::read(sample().data_dir.join("work/model_card.json")).unwrap(),
     )
     .unwrap();
-    let split = config["split_date"].as_str().unwrap();
-    let split = chrono::DateTime::parse_from_rfc3339(split).unwrap();
+    let window = &card["data_window"];
+    let at =
+        |key: &str| chrono::DateTime::parse_from_rfc3339(window[key].as_str().unwrap()).unwrap();
+    let (first, split, as_of) = (at("train_from"), at("split_date"), at("as_of"));
+    let mut burn_in = 0;
     for p in &data.predictions {
         let kickoff = chrono::DateTime::parse_from_rfc3339(&p.start_time_utc).unwrap();
-        let expected = p.is_future || kickoff >= split;
-        assert_eq!(p.out_of_sample, Some(expected), "match {}", p.match_id);
+        let known = kickoff + chrono::Duration::minutes(150) <= as_of;
+        let trained_on = !p.is_future && first <= kickoff && kickoff < split && known;
+        assert_eq!(p.out_of_sample, Some(!trained_on), "match {}", p.match_id);
+        burn_in += usize::from(kickoff < first);
     }
+    assert!(
+        burn_in > 0,
+        "the sample has burn-in matches, flagged out of sample"
+    );
 
     // GET /predict/precomputed/{id}: an upcoming match, a finished one the
     // forecasting fit never saw, one it was trained on.

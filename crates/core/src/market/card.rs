@@ -54,6 +54,10 @@ struct CardJson<'a> {
     /// Finished matches with a value bet: whether that bet won.
     value_bet_won: Option<bool>,
     model_run_id: &'a str,
+    /// The prediction's flag: a finished card with `false` was forecast by
+    /// a fit trained on its result, so its hit and bet say nothing of the
+    /// model.
+    out_of_sample: Option<bool>,
 }
 
 /// The 1X2 result of a played match.
@@ -145,6 +149,7 @@ pub fn build(
         pick_correct: actual.map(|a| a == prediction.predicted_class),
         value_bet_won: actual.zip(value).map(|(a, (i, _))| a == outcome(i)),
         model_run_id: &prediction.model_run_id,
+        out_of_sample: prediction.out_of_sample,
     };
     Card {
         json: serde_json::to_vec(&json).unwrap_or_default(),
@@ -245,6 +250,14 @@ pub(crate) mod tests {
         assert_eq!(v["odds_kind"], "opening");
         assert_eq!(v["bookmaker_url"], "https://book.example/e/5");
         assert_eq!(v["home_score"], 1);
+        assert_eq!(v["out_of_sample"], true);
+        let in_sample = PrecomputedPrediction {
+            out_of_sample: Some(false),
+            ..prediction(5, [0.44, 0.34, 0.22], true)
+        };
+        let card = build(&summary(5, true), &in_sample, &[]);
+        let v: serde_json::Value = serde_json::from_slice(&card.json).unwrap();
+        assert_eq!(v["out_of_sample"], false, "the card carries the flag");
     }
 
     #[test]

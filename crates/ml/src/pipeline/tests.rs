@@ -219,6 +219,29 @@ fn onnx_files_reproduce_the_predictions() {
 }
 
 #[test]
+fn the_card_names_exactly_the_matches_each_fit_trained_on() {
+    let data = league();
+    let config = config(&data);
+    let out = run_quietly(&data, &config);
+    let trained = trainable(&data.matches, &out.split.train, config.cv.burn_in_days);
+    assert!(
+        trained.len() < out.split.train.len(),
+        "the fixture has burn-in matches, which no fit trains on"
+    );
+    let window = &out.card.data_window;
+    for (i, m) in data.matches.iter().enumerate() {
+        let at = m.kickoff;
+        assert_eq!(
+            window.holdout_trained_on(at),
+            trained.contains(&i),
+            "{i} at {at}"
+        );
+        let served = out.served_rows.contains(&i);
+        assert_eq!(window.served_trained_on(at), served, "{i} at {at}");
+    }
+}
+
+#[test]
 fn the_served_fit_learns_from_the_test_split_and_the_test_metrics_do_not() {
     let data = league();
     let config = config(&data);

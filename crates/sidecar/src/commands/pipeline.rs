@@ -15,7 +15,7 @@ use matchday_core::types::{
 use matchday_data::Store;
 use matchday_ml::card::ModelCard;
 use matchday_ml::pipeline::{self, PipelineConfig};
-use matchday_ml::split::{batch_forecast_out_of_sample, default_split, is_future};
+use matchday_ml::split::{default_split, is_future};
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
 use std::collections::HashMap;
 use std::path::Path;
@@ -301,13 +301,20 @@ pub fn predict(data_dir: &Path) -> Result<()> {
     spinner.finish_and_clear();
 
     let computed_at = format_time(Utc::now());
-    let split_date = card.data_window.split_date;
+    // Read from the card, not from the features' as-of date: `features`
+    // may have been re-run for a later date without retraining.
+    let window = &card.data_window;
     let mut predictions = Vec::with_capacity(upcoming.len());
     for ((m, p), &is_upcoming) in summaries.into_iter().zip(probabilities).zip(&upcoming) {
         let (p, predicted) = outcome(p);
         let kickoff = DateTime::parse_from_rfc3339(&m.start_time_utc)
             .with_context(|| format!("match {} has a malformed start time", m.match_id))?
             .with_timezone(&Utc);
+        let trained_on = if is_upcoming {
+            window.served_trained_on(kickoff)
+        } else {
+            window.holdout_trained_on(kickoff)
+        };
         predictions.push(PrecomputedPrediction {
             match_id: m.match_id,
             probabilities: Probabilities {
@@ -316,18 +323,14 @@ pub fn predict(data_dir: &Path) -> Result<()> {
                 away_win: p[2],
             },
             predicted_class: predicted,
-            is_future: m.status == MatchStatus::Upcoming,
+            is_future: is_upcoming,
             start_time_utc: m.start_time_utc.clone(),
             home_team_name: m.home_team_name.clone(),
             away_team_name: m.away_team_name.clone(),
             model_run_id: card.run_id.clone(),
             model_stage: "champion".to_string(),
             predictions_computed_at: computed_at.clone(),
-            out_of_sample: Some(batch_forecast_out_of_sample(
-                kickoff,
-                is_upcoming,
-                split_date,
-            )),
+            out_of_sample: Some(!trained_on),
         });
     }
     work.write(
@@ -345,9 +348,8 @@ pub fn predict(data_dir: &Path) -> Result<()> {
         .filter(|p| p.out_of_sample == Some(false))
         .count();
     println!(
-        "predict: {} predictions ({future} upcoming; {in_sample} finished before {} are in sample) with {} → {}",
+        "predict: {} predictions ({future} upcoming; {in_sample} in sample, the holdout fit's training matches) with {} → {}",
         predictions.len(),
-        split_date.date_naive(),
         card.run_id,
         work.path(artifacts::PREDICTIONS).display()
     );
