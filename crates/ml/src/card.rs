@@ -94,9 +94,11 @@ pub struct DataWindow {
 
 impl DataWindow {
     /// Whether the served fit learned from the result of a match kicked off
-    /// at `kickoff`: every match whose result was known at `as_of`, after
-    /// the burn-in (`cv::trainable`; `train_from` is its first kick-off).
-    /// A burn-in match is no fit's training match.
+    /// at `kickoff`, for a match with a result in the store `train` read:
+    /// every one whose result was known at `as_of`, after the burn-in
+    /// (`cv::trainable`; `train_from` is its first kick-off). A burn-in
+    /// match is no fit's training match. Only kick-off times are compared,
+    /// so a caller checks the counts against `n_train` (`matchday predict`).
     pub fn served_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
         self.train_from.is_some_and(|first| first <= kickoff)
             && crate::split::result_known_at(kickoff) <= self.as_of

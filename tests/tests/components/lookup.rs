@@ -46,6 +46,16 @@ fn check_every_endpoint(app: &TestApp) {
         burn_in > 0,
         "the sample has burn-in matches, flagged out of sample"
     );
+    // Independently of that rule: the in-sample rows are as many as the
+    // holdout fit was trained on.
+    let in_sample = data
+        .predictions
+        .iter()
+        .filter(|p| p.out_of_sample == Some(false));
+    assert_eq!(
+        in_sample.count() as u64,
+        window["holdout_n_train"].as_u64().unwrap()
+    );
 
     // GET /predict/precomputed/{id}: an upcoming match, a finished one the
     // forecasting fit never saw, one it was trained on.

@@ -558,8 +558,8 @@ fn our_tree_ensemble_candidate_is_served_as_tract_runs_it_natively() {
 
 #[test]
 fn batch_predictions_come_from_the_holdout_fit_before_as_of_and_the_served_fit_after() {
-    // The ROI and the cards read the test split's predictions, so they must
-    // be out of sample; an upcoming match is forecast as a request for it
+    // The ROI reads the test split's predictions, so they must be out of
+    // sample; an upcoming match is forecast as a request for it
     // would be, by the served model.
     let sample = sample();
     let work = sample.data_dir.join("work");

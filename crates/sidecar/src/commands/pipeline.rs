@@ -13,7 +13,7 @@ use matchday_core::types::{
     MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
 };
 use matchday_data::Store;
-use matchday_ml::card::ModelCard;
+use matchday_ml::card::{DataWindow, ModelCard};
 use matchday_ml::pipeline::{self, PipelineConfig};
 use matchday_ml::split::{default_split, is_future};
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
@@ -222,6 +222,48 @@ fn outcome(p: [f32; 3]) -> ([f64; 3], Outcome) {
     (p, Outcome::from_class_index(best as i64).expect("0..3"))
 }
 
+/// For each batch row, whether the fit forecasting it (the served one for
+/// upcoming rows, the holdout one for the rest) was trained on its result;
+/// `None` throughout when that cannot be known.
+///
+/// Read from the card's window, not from the features' as-of date, since
+/// `features` may have been re-run without retraining. The window knows only
+/// kick-off times, so it is trusted only when it finds exactly the card's
+/// training counts among the published matches: a store changed since
+/// `train` (another league imported) would make it claim matches no fit saw.
+fn trained_on(
+    window: &DataWindow,
+    kickoffs: &[DateTime<Utc>],
+    upcoming: &[bool],
+) -> Vec<Option<bool>> {
+    let holdout = kickoffs
+        .iter()
+        .filter(|&&k| window.holdout_trained_on(k))
+        .count();
+    let served = kickoffs
+        .iter()
+        .filter(|&&k| window.served_trained_on(k))
+        .count();
+    if (holdout, served) != (window.holdout_n_train, window.n_train) {
+        eprintln!(
+            "warning: the store is not the one `matchday train` used ({holdout} and {served} published matches in the holdout and served fits' windows, {} and {} trained on): no forecast is marked in or out of sample; run `matchday train` again",
+            window.holdout_n_train, window.n_train
+        );
+        return vec![None; kickoffs.len()];
+    }
+    kickoffs
+        .iter()
+        .zip(upcoming)
+        .map(|(&k, &is_upcoming)| {
+            Some(if is_upcoming {
+                window.served_trained_on(k)
+            } else {
+                window.holdout_trained_on(k)
+            })
+        })
+        .collect()
+}
+
 pub fn predict(data_dir: &Path) -> Result<()> {
     let work = WorkDir::new(data_dir)?;
     let card = ModelCard::from_json(std::str::from_utf8(
@@ -268,7 +310,7 @@ pub fn predict(data_dir: &Path) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     // A finished match is forecast by the holdout fit, as it was before its
-    // kick-off for the test split (which the ROI and the cards read); an
+    // kick-off for the test split (which the ROI reads); an
     // upcoming one by the served fit, as `GET /predict/{id}` forecasts it.
     let upcoming: Vec<bool> = summaries
         .iter()
@@ -301,20 +343,23 @@ pub fn predict(data_dir: &Path) -> Result<()> {
     spinner.finish_and_clear();
 
     let computed_at = format_time(Utc::now());
-    // Read from the card, not from the features' as-of date: `features`
-    // may have been re-run for a later date without retraining.
-    let window = &card.data_window;
+    let kickoffs: Vec<DateTime<Utc>> = summaries
+        .iter()
+        .map(|m| {
+            DateTime::parse_from_rfc3339(&m.start_time_utc)
+                .map(|t| t.with_timezone(&Utc))
+                .with_context(|| format!("match {} has a malformed start time", m.match_id))
+        })
+        .collect::<Result<_>>()?;
+    let trained_on = trained_on(&card.data_window, &kickoffs, &upcoming);
     let mut predictions = Vec::with_capacity(upcoming.len());
-    for ((m, p), &is_upcoming) in summaries.into_iter().zip(probabilities).zip(&upcoming) {
+    for (((m, p), &is_upcoming), trained) in summaries
+        .into_iter()
+        .zip(probabilities)
+        .zip(&upcoming)
+        .zip(&trained_on)
+    {
         let (p, predicted) = outcome(p);
-        let kickoff = DateTime::parse_from_rfc3339(&m.start_time_utc)
-            .with_context(|| format!("match {} has a malformed start time", m.match_id))?
-            .with_timezone(&Utc);
-        let trained_on = if is_upcoming {
-            window.served_trained_on(kickoff)
-        } else {
-            window.holdout_trained_on(kickoff)
-        };
         predictions.push(PrecomputedPrediction {
             match_id: m.match_id,
             probabilities: Probabilities {
@@ -330,7 +375,7 @@ pub fn predict(data_dir: &Path) -> Result<()> {
             model_run_id: card.run_id.clone(),
             model_stage: "champion".to_string(),
             predictions_computed_at: computed_at.clone(),
-            out_of_sample: Some(!trained_on),
+            out_of_sample: trained.map(|t| !t),
         });
     }
     work.write(
@@ -348,7 +393,7 @@ pub fn predict(data_dir: &Path) -> Result<()> {
         .filter(|p| p.out_of_sample == Some(false))
         .count();
     println!(
-        "predict: {} predictions ({future} upcoming; {in_sample} in sample, the holdout fit's training matches) with {} → {}",
+        "predict: {} predictions ({future} upcoming; {in_sample} in sample: forecast by a fit trained on their results) with {} → {}",
         predictions.len(),
         card.run_id,
         work.path(artifacts::PREDICTIONS).display()
@@ -393,5 +438,44 @@ mod tests {
         let given = config(Some("2023-04-01"), Some("2022-07-01")).unwrap();
         assert_eq!(given.split_date, day("2022-07-01"));
         assert!(config(Some("2023-04-01"), Some("2023-05-01")).is_err());
+    }
+
+    #[test]
+    fn rows_are_marked_by_the_fit_that_forecast_them_while_the_store_matches_the_card() {
+        let day = |raw| parse_date("test", raw).unwrap();
+        let mut window = DataWindow {
+            as_of: day("2023-04-01"),
+            split_date: day("2021-07-01"),
+            train_from: Some(day("2006-08-01")),
+            train_to: Some(day("2023-03-31T14:00:00Z")),
+            test_from: Some(day("2021-08-01")),
+            test_to: Some(day("2023-03-31T14:00:00Z")),
+            n_train: 3,
+            holdout_train_to: Some(day("2010-01-01")),
+            holdout_n_train: 1,
+            n_test: 2,
+            n_unlabeled: 2,
+            n_future: 1,
+        };
+        let kickoffs = [
+            "2005-09-01",           // the burn-in: no fit's
+            "2010-01-01",           // the holdout fit's (and the served one's)
+            "2022-01-01",           // the test split: the served fit's only
+            "2023-03-31T14:00:00Z", // known at as-of: the served fit's
+            "2023-03-31T23:00:00Z", // still being played at as-of
+            "2023-05-01",           // upcoming
+        ]
+        .map(day);
+        let upcoming = [false, false, false, false, false, true];
+        let marked = trained_on(&window, &kickoffs, &upcoming);
+        let expected = [false, true, false, false, false, false].map(Some);
+        assert_eq!(marked, expected);
+        // Features built for an as-of date before the card's: an "upcoming"
+        // row the served fit trained on is in sample.
+        let earlier = [false, false, false, true, false, true];
+        assert_eq!(trained_on(&window, &kickoffs, &earlier)[3], Some(true));
+        // A store with a match the card did not count: nothing is claimed.
+        window.holdout_n_train = 2;
+        assert_eq!(trained_on(&window, &kickoffs, &upcoming), vec![None; 6]);
     }
 }
