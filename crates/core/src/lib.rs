@@ -24,3 +24,4 @@ pub mod route;
 pub mod stats;
 pub mod strict_json;
 pub mod types;
+pub mod window;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use matchday_core::domain::{Match, OddsQuote};
+use matchday_core::window::FitWindow;
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::ImpliedMethod;
@@ -100,8 +101,16 @@ impl DataWindow {
     /// match is no fit's training match. Only kick-off times are compared,
     /// so a caller checks the counts against `n_train` (`matchday predict`).
     pub fn served_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
-        self.train_from.is_some_and(|first| first <= kickoff)
-            && crate::split::result_known_at(kickoff) <= self.as_of
+        self.fit_window().is_some_and(|w| w.covers(kickoff))
+    }
+
+    /// The served fit's window, as the `predict` component reads it from
+    /// the card (`FitWindow::from_card`).
+    pub fn fit_window(&self) -> Option<FitWindow> {
+        Some(FitWindow {
+            train_from: self.train_from?,
+            as_of: self.as_of,
+        })
     }
 
     /// Whether the holdout fit, which makes the batch forecasts of finished

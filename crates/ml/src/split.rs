@@ -4,22 +4,14 @@
 //! treated as unknown even if the input carries one, so that a back-test at
 //! an old date sees exactly what was knowable then.
 
-use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use matchday_core::domain::{Match, Score};
 use serde::{Deserialize, Serialize};
 
 use crate::{MlError, Result};
 
-/// How long after its kick-off a result may first be known: two halves,
-/// half-time and stoppage time take about 1 h 55 min. A match kicking off
-/// sooner after another (a 19:30 and a 20:00 kick-off) has not seen its
-/// score, so no feature of it may read that score.
-pub const RESULT_KNOWN_AFTER: TimeDelta = TimeDelta::minutes(150);
-
-/// When the result of a match kicking off at `kickoff` is known.
-pub fn result_known_at(kickoff: DateTime<Utc>) -> DateTime<Utc> {
-    kickoff + RESULT_KNOWN_AFTER
-}
+// One rule for when a result is known, shared with the `predict` component.
+pub use matchday_core::window::{RESULT_KNOWN_AFTER, result_known_at};
 
 /// The score of `m` as known at `as_of`: `None` for future or unplayed
 /// matches and for matches still being played at `as_of`.

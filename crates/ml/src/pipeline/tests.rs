@@ -2,6 +2,8 @@ use super::*;
 use crate::card::Dim;
 use crate::cv::CvConfig;
 use crate::synthetic::{SyntheticConfig, SyntheticData, generate};
+use chrono::Utc;
+use matchday_core::window::{FitWindow, out_of_sample};
 
 fn league() -> SyntheticData {
     generate(&SyntheticConfig {
@@ -238,6 +240,20 @@ fn the_card_names_exactly_the_matches_each_fit_trained_on() {
         );
         let served = out.served_rows.contains(&i);
         assert_eq!(window.served_trained_on(at), served, "{i} at {at}");
+    }
+
+    // `GET /predict/{id}` reads the same window from the card's JSON and
+    // flags the served fit's forecasts by it.
+    let json = serde_json::to_value(&out.card).unwrap();
+    let read = FitWindow::from_card(&json["data_window"]);
+    assert!(read.is_some());
+    assert_eq!(read, window.fit_window());
+    let later = Utc::now();
+    for (i, m) in data.matches.iter().enumerate() {
+        if m.score.is_some() {
+            let flag = out_of_sample(read, m.kickoff, true, later);
+            assert_eq!(flag, Some(!out.served_rows.contains(&i)), "{i}");
+        }
     }
 }
 
