@@ -7,6 +7,7 @@ pub mod auth;
 pub mod codec;
 pub mod domain;
 pub mod error;
+pub mod feature_record;
 pub mod ids;
 pub mod json;
 pub mod kv;

@@ -45,8 +45,9 @@ pub struct RecentResult {
     pub kickoff: String,
     /// 0 home win, 1 draw, 2 away win (the cards' class order).
     pub outcome: u8,
-    /// The published feature record of the match (name → number, unknown
-    /// values left out), exactly as the feature buckets hold it.
+    /// The published feature values of the match (name → number, unknown
+    /// values left out), those of its feature record
+    /// ([`crate::feature_record`]) without the envelope.
     pub features: Box<RawValue>,
 }
 

@@ -9,6 +9,7 @@ use crate::bundle::BundleManifest;
 use crate::error::ArtifactError;
 use crate::market_records::{self, MarketData};
 use matchday_core::codec::RecordBucket;
+use matchday_core::feature_record::{FeatureRecord, FeatureValues};
 use matchday_core::json;
 use matchday_core::layout::{self, Counts, DataPointer, Listing};
 use matchday_core::market::card;
@@ -120,17 +121,16 @@ fn chunks(version: &str, listing: &Listing, rows: &[Vec<u8>], out: &mut Records)
     );
 }
 
-fn feature_json(names: &[String], row: &FeatureRow) -> Vec<u8> {
+fn feature_values(names: &[String], row: &FeatureRow) -> FeatureValues {
     // Unknown values are left out, as the seed's lookup dropped NaN.
-    let map: serde_json::Map<String, serde_json::Value> = names
+    names
         .iter()
         .zip(&row.values)
         .filter_map(|(n, v)| {
             v.and_then(serde_json::Number::from_f64)
                 .map(|v| (n.clone(), serde_json::Value::Number(v)))
         })
-        .collect();
-    serde_json::to_vec(&map).unwrap_or_default()
+        .collect()
 }
 
 /// Builds the records of `version` from a consistent data set.
@@ -155,12 +155,27 @@ pub fn build(
         json::precomputed,
         layout::prediction_bucket_key,
     )?;
+    // With each match's kick-off and status, so `GET /predict/{id}` can say
+    // whether the serving model learned from its result.
+    let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, *m)).collect();
     records.extend(buckets(
         version,
         &data.features.rows,
         n_buckets,
         |f| f.match_id,
-        |f| feature_json(&data.features.names, f),
+        |f| {
+            let values = feature_values(&data.features.names, f);
+            // `check_consistency` found every row's match; were one missing,
+            // its record would read as one without facts.
+            match by_id.get(&f.match_id) {
+                Some(m) => FeatureRecord::encode(
+                    &m.start_time_utc,
+                    m.status == MatchStatus::Finished,
+                    values,
+                ),
+                None => serde_json::to_vec(&values).unwrap_or_default(),
+            }
+        },
         layout::feature_bucket_key,
     )?);
 
@@ -275,7 +290,8 @@ fn recent_results(
         .filter_map(|m| {
             let outcome = card::result(m)?;
             let row = features.get(&m.match_id)?;
-            let record = feature_json(&data.features.names, row);
+            let values = feature_values(&data.features.names, row);
+            let record = serde_json::to_vec(&values).ok()?;
             Some(RecentResult {
                 match_id: m.match_id,
                 kickoff: m.start_time_utc.clone(),

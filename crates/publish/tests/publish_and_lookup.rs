@@ -3,6 +3,8 @@
 //! a bad upload changes nothing, and a reader never sees two versions.
 
 use futures::executor::block_on;
+use matchday_core::codec::RecordBucket;
+use matchday_core::feature_record::FeatureRecord;
 use matchday_core::kv::{KvError, KvRead, KvSwap, KvWrite, MemoryKv};
 use matchday_core::layout;
 use matchday_core::lookup;
@@ -686,6 +688,28 @@ fn recent_results(kv: &MemoryKv) -> Vec<matchday_core::recent::RecentResult> {
 }
 
 #[test]
+fn a_feature_record_carries_its_matchs_kickoff_and_whether_it_is_finished() {
+    let kv = MemoryKv::new();
+    block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
+    let pointer: layout::DataPointer =
+        serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
+    for (i, finished) in [(3, true), (589, true), (590, false), (599, false)] {
+        let id = 1000 + i;
+        let key =
+            layout::feature_bucket_key(&pointer.version, layout::bucket_of(id, pointer.buckets));
+        let bytes = block_on(kv.get(&key)).unwrap().expect("bucket");
+        let bucket = RecordBucket::decode(&bytes).unwrap();
+        let record = FeatureRecord::decode(bucket.find(id).expect("record")).unwrap();
+        let facts = record.facts.expect("a new publish writes the facts");
+        assert_eq!(facts.finished, finished, "match {id}");
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new(i as u64);
+        assert_eq!(facts.kickoff.to_rfc3339(), format!("{day}T15:00:00+00:00"));
+        assert_eq!(record.values["diff_elo"], i as f64);
+    }
+}
+
+#[test]
 fn the_recent_results_are_the_finished_matches_with_their_published_features() {
     let kv = MemoryKv::new();
     block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
@@ -695,7 +719,7 @@ fn the_recent_results_are_the_finished_matches_with_their_published_features() {
     assert_eq!(ids, (1000..1590).collect::<Vec<_>>());
     assert!(recent.iter().all(|r| r.outcome == 0), "2–1: home wins");
     assert_eq!(recent[3].kickoff, "2023-01-04T15:00:00Z");
-    // The feature record is the one the feature buckets hold, nulls left out.
+    // The feature values are the ones the feature buckets hold, nulls left out.
     assert_eq!(recent[0].features.get(), r#"{"diff_elo":0.0}"#);
     assert_eq!(
         serde_json::from_str::<Value>(recent[3].features.get()).unwrap(),

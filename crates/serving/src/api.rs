@@ -16,6 +16,13 @@ pub struct PredictResponse {
     /// When the published features were computed (the pipeline run of the
     /// live data version); null for inline features.
     pub features_computed_at: Option<String>,
+    /// Whether the answering model had not learned from this match's result:
+    /// `false` when its training matches (the card's `data_window`) include
+    /// it, `true` when they cannot (a fixture, a kick-off outside the window),
+    /// null when that cannot be told (inline features, a card without a
+    /// window, data published before the flag).
+    #[serde(default)]
+    pub out_of_sample: Option<bool>,
     pub prediction: Prediction,
 }
 

@@ -46,6 +46,9 @@ pub struct Entry {
     pub probabilities: Probabilities,
     pub model_run_id: String,
     pub features_computed_at: Option<String>,
+    /// The answer's `out_of_sample`; entries written before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_sample: Option<bool>,
     /// For an inline entry, the hash of the input row it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_hash: Option<u64>,
@@ -85,6 +88,7 @@ mod tests {
             probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
             model_run_id: "r".into(),
             features_computed_at: None,
+            out_of_sample: Some(false),
             row_hash: None,
         };
         assert_eq!(Entry::fresh(&entry.to_json(), 99), Some(entry.clone()));
@@ -105,6 +109,7 @@ mod tests {
                 probabilities: Probabilities::from_array(p),
                 model_run_id: "r".into(),
                 features_computed_at: None,
+                out_of_sample: None,
                 row_hash: Some(u64::MAX),
             };
             let back = Entry::fresh(&entry.to_json(), 0).unwrap();

@@ -13,6 +13,7 @@
 
 use crate::model::LoadedModel;
 use matchday_core::error::ApiError;
+use matchday_core::feature_record::{FeatureRecord, FeatureValues};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -262,26 +263,26 @@ pub fn align_inline(request: &InlineRequest, model: &LoadedModel) -> Result<Vec<
     }
 }
 
-/// The model's input row from a published feature record (a JSON object of
-/// name → number, unknown values left out). Names the model does not take
+/// The model's input row from the values of a published feature record
+/// (name → number, unknown values left out). Names the model does not take
 /// are ignored: the data may carry more features than a given model uses.
-pub fn align_record(record: &[u8], model: &LoadedModel) -> Result<Vec<f32>, String> {
-    let values: Vec<(String, Option<f64>)> =
-        serde_json::from_slice::<serde_json::Map<_, _>>(record)
-            .map_err(|e| format!("feature record is corrupt: {e}"))?
-            .into_iter()
-            .map(|(k, v)| (k, v.as_f64()))
-            .collect();
+pub fn align_values(values: &FeatureValues, model: &LoadedModel) -> Vec<f32> {
     let mut row = model.fill_row();
     for (name, value) in values {
-        if let (Some(i), Some(v)) = (model.position(&name), value) {
+        if let (Some(i), Some(v)) = (model.position(name), value.as_f64()) {
             let v = v as f32;
             if v.is_finite() {
                 row[i] = v;
             }
         }
     }
-    Ok(row)
+    row
+}
+
+/// [`align_values`] on a record's bytes, of either layout
+/// ([`FeatureRecord::decode`]).
+pub fn align_record(record: &[u8], model: &LoadedModel) -> Result<Vec<f32>, String> {
+    Ok(align_values(&FeatureRecord::decode(record)?.values, model))
 }
 
 /// FNV-1a over a row's bits: the inline cache key's feature part, so two

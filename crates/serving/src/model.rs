@@ -9,6 +9,7 @@
 //! must stay correct and cheap, never merely rare.
 
 use crate::card::ServingCard;
+use matchday_core::window::FitWindow;
 use matchday_inference::{Classifier, InferenceError};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -19,6 +20,9 @@ pub struct LoadedModel {
     /// Registry version.
     pub version: u64,
     pub card: ServingCard,
+    /// The matches the model was trained on, when its card says
+    /// (`data_window`); read once here, used by every `GET /predict/{id}`.
+    pub fit_window: Option<FitWindow>,
     classifier: Classifier,
     fill: Vec<f32>,
     position: HashMap<String, usize>,
@@ -42,6 +46,7 @@ impl LoadedModel {
         Ok(LoadedModel {
             version,
             fill: card.fill_values(),
+            fit_window: FitWindow::from_card(&card.data_window),
             card,
             classifier,
             position,

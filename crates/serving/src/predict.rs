@@ -22,12 +22,15 @@ use crate::model::{LoadedModel, ModelCache};
 use crate::registry::{self, Alias, AliasPointer, keys};
 use crate::tasks;
 use crate::timing::{TimedKv, Timing};
+use chrono::DateTime;
 use matchday_core::error::ApiError;
+use matchday_core::feature_record::FeatureRecord;
 use matchday_core::kv::{KvRead, KvWrite};
 use matchday_core::layout;
 use matchday_core::lookup::live_pointer;
 use matchday_core::query::Query;
 use matchday_core::response::{DATA_VERSION_HEADER, HttpResponse};
+use matchday_core::window;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::cell::Cell;
@@ -327,19 +330,38 @@ fn infer<K>(
     Ok(Probabilities::from_array(p))
 }
 
-fn response(
+/// What a prediction is of: a published match, or inline features.
+struct Subject {
     match_id: Option<i64>,
-    cached: bool,
+    /// Null for inline features.
     features_computed_at: Option<String>,
+    /// Null for inline features and when the facts cannot tell.
+    out_of_sample: Option<bool>,
+}
+
+impl Subject {
+    fn inline(match_id: Option<i64>) -> Subject {
+        Subject {
+            match_id,
+            features_computed_at: None,
+            out_of_sample: None,
+        }
+    }
+}
+
+fn response(
+    subject: Subject,
+    cached: bool,
     probabilities: Probabilities,
     model_version: u64,
     stage: Alias,
     run_id: &str,
 ) -> PredictResponse {
     PredictResponse {
-        match_id,
+        match_id: subject.match_id,
         cached,
-        features_computed_at,
+        features_computed_at: subject.features_computed_at,
+        out_of_sample: subject.out_of_sample,
         prediction: Prediction {
             predicted_class: probabilities.predicted_class().to_string(),
             probabilities,
@@ -386,6 +408,7 @@ async fn remember<K: KvWrite>(
         probabilities: response.prediction.probabilities,
         model_run_id: response.prediction.model_run_id.clone(),
         features_computed_at: response.features_computed_at.clone(),
+        out_of_sample: response.out_of_sample,
         row_hash,
     };
     if let Err(e) = ctx.kv.set(key, &entry.to_json()).await {
@@ -408,10 +431,14 @@ async fn by_id<K: KvWrite>(
 
     let cache_key = cache::match_key(alias.version, &pointer.version, id);
     if let Some(hit) = cached(ctx, &cache_key, None).await? {
+        let subject = Subject {
+            match_id: Some(id),
+            features_computed_at: hit.features_computed_at,
+            out_of_sample: hit.out_of_sample,
+        };
         let response = response(
-            Some(id),
+            subject,
             true,
-            hit.features_computed_at,
             hit.probabilities,
             alias.version,
             stage,
@@ -431,15 +458,25 @@ async fn by_id<K: KvWrite>(
     let bucket = matchday_core::codec::RecordBucket::decode(&bucket)
         .map_err(|e| store_unavailable(format!("{bucket_key}: {e}")))?;
     let record = bucket.find(id).ok_or_else(no_features)?;
+    let record = FeatureRecord::decode(record)
+        .map_err(|e| store_unavailable(format!("{bucket_key}: {e}")))?;
 
     let model = model(ctx, alias.version).await?;
-    let row = features::align_record(record, &model)
-        .map_err(|e| store_unavailable(format!("{bucket_key}: {e}")))?;
+    let row = features::align_values(&record.values, &model);
     let probabilities = infer(ctx, &model, row)?;
+    // Whether this model learned the match's result, by its card's window.
+    let out_of_sample = record.facts.and_then(|facts| {
+        let now = DateTime::from_timestamp(ctx.now.unix, 0)?;
+        window::out_of_sample(model.fit_window, facts.kickoff, facts.finished, now)
+    });
+    let subject = Subject {
+        match_id: Some(id),
+        features_computed_at: computed_at,
+        out_of_sample,
+    };
     let response = response(
-        Some(id),
+        subject,
         false,
-        computed_at,
         probabilities,
         alias.version,
         stage,
@@ -479,9 +516,8 @@ async fn inline<K: KvWrite>(
         && let Some(hit) = cached(ctx, key, Some(row_hash)).await?
     {
         return Ok(response(
-            request.match_id,
+            Subject::inline(request.match_id),
             true,
-            None,
             hit.probabilities,
             model.version,
             stage,
@@ -498,9 +534,8 @@ async fn inline<K: KvWrite>(
         )
     })?;
     let response = response(
-        request.match_id,
+        Subject::inline(request.match_id),
         false,
-        None,
         probabilities,
         model.version,
         stage,

@@ -8,6 +8,7 @@ use matchday_core::kv::{KvError, KvRead, KvWrite, MemoryKv};
 use matchday_serving::api::{ModelInfo, PredictResponse, TaskState, TaskStatus};
 use matchday_serving::predict::Settings;
 use matchday_serving::registry::{self, Alias, PromoteRequest};
+use matchday_serving::upload::ModelUpload;
 use serde_json::json;
 use support::*;
 
@@ -233,6 +234,85 @@ fn promote(kv: &MemoryKv, alias: Alias, version: u64, force: bool) {
         NOW,
     ))
     .expect("promote");
+}
+
+/// The upload with the training window `matchday train` writes into its
+/// card (first kick-off after the burn-in, as-of date).
+fn with_window(upload: &ModelUpload, train_from: &str, as_of: &str) -> ModelUpload {
+    let mut card: serde_json::Value = serde_json::from_slice(&upload.card).unwrap();
+    card["data_window"]["train_from"] = train_from.into();
+    card["data_window"]["as_of"] = as_of.into();
+    card["run_id"] = format!("run-window-{as_of}").into();
+    ModelUpload {
+        onnx: upload.onnx.clone(),
+        card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
+    }
+}
+
+#[test]
+fn a_prediction_by_id_says_whether_the_answering_model_learned_the_result() {
+    let service = Service::new();
+    publish_features(&service.kv);
+    // The skl2onnx card names no training window: only a fixture, whose
+    // result exists nowhere yet, can be told.
+    let windowless = publish(&service.kv, &logreg(), None);
+    let flag = |target: &str| parsed(&service.get(target)).out_of_sample;
+    assert_eq!(flag("/predict/1003"), None);
+    assert_eq!(flag("/predict/1012"), Some(true));
+    let raw: serde_json::Value =
+        serde_json::from_slice(&service.get("/predict/1003").body).unwrap();
+    assert!(
+        raw["out_of_sample"].is_null() && raw.as_object().unwrap().contains_key("out_of_sample")
+    );
+
+    // Trained from row 2's kick-off up to the moment row 7's result was
+    // known (2 h 30 min after its kick-off; `fixture_facts`).
+    let windowed = with_window(&logreg(), "2023-01-04T15:00:00Z", "2023-01-09T17:30:00Z");
+    let v2 = publish(&service.kv, &windowed, None);
+    promote(&service.kv, Alias::Champion, v2, true);
+    promote(&service.kv, Alias::Challenger, windowless, true);
+    for i in 0..15 {
+        let id = FIRST_MATCH + i as i64;
+        let expected = Some(!(2..=7).contains(&i));
+        let got = parsed(&service.get(&format!("/predict/{id}")));
+        assert_eq!(got.prediction.model_version, v2.to_string());
+        assert_eq!(
+            got.out_of_sample,
+            expected,
+            "row {i} ({:?})",
+            fixture_facts(i)
+        );
+        let again = parsed(&service.get(&format!("/predict/{id}")));
+        assert!(again.cached);
+        assert_eq!(again.out_of_sample, expected, "row {i} from the cache");
+    }
+    // The flag is the answering model's: the challenger has no window.
+    assert_eq!(flag("/predict/1003?stage=challenger"), None);
+    // Inline features are of no published match.
+    let inline = service.post(
+        "/predict/",
+        &predict_body(&json!({"diff_elo": 12.0}), Some(1003)),
+    );
+    assert_eq!(parsed(&inline).out_of_sample, None);
+}
+
+#[test]
+fn records_published_before_the_flag_are_served_without_it() {
+    let service = Service::new();
+    let rows = publish_feature_records(&service.kv, |_, values| {
+        serde_json::to_vec(&values).unwrap()
+    });
+    publish(
+        &service.kv,
+        &with_window(&logreg(), "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+        None,
+    );
+    for (id, row) in &rows {
+        let got = parsed(&service.get(&format!("/predict/{id}")));
+        assert_probabilities(&got, &row["probabilities"], 1e-5);
+        assert_eq!(got.out_of_sample, None, "match {id}");
+    }
 }
 
 #[test]

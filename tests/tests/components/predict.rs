@@ -169,6 +169,11 @@ fn check_every_endpoint(app: &TestApp) {
     assert_eq!(got.prediction.model_version, "1");
     assert_eq!(got.prediction.model_stage, "champion");
     assert_eq!(got.prediction.model_run_id, upcoming.model_run_id);
+    assert_eq!(
+        got.out_of_sample,
+        Some(true),
+        "a fixture's result is in no fit"
+    );
     let p = got.prediction.probabilities.as_array();
     assert!(close(p, batch, 1e-5), "online {p:?} vs batch {batch:?}");
     assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-6);
@@ -335,6 +340,36 @@ fn every_predict_endpoint_is_correct_on_a_fresh_instance_per_request() {
         fresh_instance: true,
         ..AppOptions::default()
     }));
+}
+
+#[test]
+fn a_prediction_by_id_says_whether_the_served_fit_learned_the_result() {
+    // The served fit learned from every finished match after the burn-in
+    // year, the test split included. So `/predict/{id}` is in sample where
+    // the batch forecast is (the holdout fit's training matches, checked
+    // against its count in lookup.rs) and on the test split, and out of
+    // sample on fixtures and the burn-in year.
+    let app = app_with_model(AppOptions::default());
+    let data = decode(&sample().bundle);
+    let card = ServingCard::parse(&sample_model().card).unwrap();
+    let split = card.data_window["split_date"].as_str().unwrap();
+    let split = chrono::DateTime::parse_from_rfc3339(split).unwrap();
+    let mut kinds = std::collections::BTreeMap::new();
+    // Every seventh match: all four kinds, in a few seconds.
+    for p in data.predictions.iter().step_by(7) {
+        let kickoff = chrono::DateTime::parse_from_rfc3339(&p.start_time_utc).unwrap();
+        let (kind, expected) = match (p.is_future, p.out_of_sample, kickoff >= split) {
+            (true, _, _) => ("fixture", true),
+            (false, Some(false), _) => ("holdout training", false),
+            (false, Some(true), true) => ("test split", false),
+            (false, Some(true), false) => ("burn-in", true),
+            (false, None, _) => panic!("the sample's batch flags every match"),
+        };
+        let got = prediction(&app.get(&format!("/predict/{}", p.match_id)));
+        assert_eq!(got.out_of_sample, Some(expected), "{kind}: {p:?}");
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
 }
 
 fn hot_reload(options: AppOptions) {

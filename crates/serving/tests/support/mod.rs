@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use matchday_core::codec::RecordBucket;
+use matchday_core::feature_record::{FeatureRecord, FeatureValues};
 use matchday_core::kv::{KvWrite, MemoryKv};
 use matchday_core::layout::{self, Counts, DataPointer};
 use matchday_core::response::HttpResponse;
@@ -77,8 +78,42 @@ pub const FIRST_MATCH: i64 = 1000;
 
 /// A live data version whose feature records are the rows of
 /// `expected.json` (match ids FIRST_MATCH + row), nulls left out as the
-/// publisher does.
+/// publisher does, each with its [`fixture_facts`].
 pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
+    publish_feature_records(kv, |i, values| {
+        let (kickoff, finished) = fixture_facts(i);
+        FeatureRecord::encode(kickoff, finished, values)
+    })
+}
+
+/// Kick-off and whether it is finished, of the fixture's row `i`: rows 0-9
+/// were played on consecutive days of 2023 (row 0 on 2 January), rows 10
+/// and up are fixtures after [`NOW`].
+pub fn fixture_facts(i: usize) -> (&'static str, bool) {
+    const PLAYED: [&str; 10] = [
+        "2023-01-02T15:00:00Z",
+        "2023-01-03T15:00:00Z",
+        "2023-01-04T15:00:00Z",
+        "2023-01-05T15:00:00Z",
+        "2023-01-06T15:00:00Z",
+        "2023-01-07T15:00:00Z",
+        "2023-01-08T15:00:00Z",
+        "2023-01-09T15:00:00Z",
+        "2023-01-10T15:00:00Z",
+        "2023-01-11T15:00:00Z",
+    ];
+    match PLAYED.get(i) {
+        Some(kickoff) => (kickoff, true),
+        None => ("2026-11-28T15:00:00Z", false),
+    }
+}
+
+/// The same data version with each record as `encode` writes it from the
+/// row's index and feature values.
+pub fn publish_feature_records(
+    kv: &MemoryKv,
+    encode: impl Fn(usize, FeatureValues) -> Vec<u8>,
+) -> Vec<(i64, serde_json::Value)> {
     let expected = json_fixture("expected.json");
     let rows: Vec<(i64, serde_json::Value)> = expected["rows"]
         .as_array()
@@ -89,8 +124,8 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
         .collect();
     let buckets = 4u32;
     let mut grouped: std::collections::BTreeMap<u32, Vec<(i64, Vec<u8>)>> = Default::default();
-    for (id, row) in &rows {
-        let map: serde_json::Map<String, serde_json::Value> = row["features"]
+    for (i, (id, row)) in rows.iter().enumerate() {
+        let values: FeatureValues = row["features"]
             .as_object()
             .unwrap()
             .iter()
@@ -100,7 +135,7 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
         grouped
             .entry(layout::bucket_of(*id, buckets))
             .or_default()
-            .push((*id, serde_json::to_vec(&map).unwrap()));
+            .push((*id, encode(i, values)));
     }
     block_on(async {
         for (bucket, mut records) in grouped {
