@@ -384,15 +384,8 @@ pub fn roi(data_dir: &Path, args: &RoiArgs) -> Result<()> {
         .filter(|(m, _)| m.status == MatchStatus::Finished)
         .filter(|(m, _)| DateTime::parse_from_rfc3339(&m.start_time_utc).is_ok_and(|t| t >= from))
         .collect();
-    let in_sample = finished
-        .iter()
-        .filter(|(_, p)| p.out_of_sample == Some(false))
-        .count();
-    if in_sample > 0 {
-        eprintln!(
-            "warning: {in_sample} of the {} matches simulated were forecast in sample (by a fit trained on their results): their ROI flatters the model; start --from at the split date",
-            finished.len()
-        );
+    if let Some(warning) = in_sample_warning(finished.iter().map(|(_, p)| p.out_of_sample)) {
+        eprintln!("warning: {warning}");
     }
     let ids: HashSet<i64> = finished.iter().map(|(m, _)| m.match_id).collect();
     let quotes = quotes_of(&open_store(data_dir)?, &ids)?;
@@ -479,4 +472,34 @@ pub fn roi(data_dir: &Path, args: &RoiArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The warning `roi` prints when some of the simulated matches were
+/// forecast by a fit trained on their results (`out_of_sample == false`).
+fn in_sample_warning(flags: impl ExactSizeIterator<Item = Option<bool>>) -> Option<String> {
+    let simulated = flags.len();
+    let in_sample = flags.filter(|&flag| flag == Some(false)).count();
+    (in_sample > 0).then(|| {
+        format!(
+            "{in_sample} of the {simulated} matches simulated were forecast in sample (by a fit trained on their results): their ROI flatters the model; start --from at the split date"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roi_warns_only_when_a_simulated_forecast_is_in_sample() {
+        let flags = [Some(true), Some(false), None, Some(false)];
+        let warning = in_sample_warning(flags.into_iter()).unwrap();
+        assert!(
+            warning.starts_with("2 of the 4 matches simulated"),
+            "{warning}"
+        );
+        // Unknown flags (a seed-format file) are not counted as in sample.
+        assert_eq!(in_sample_warning([Some(true), None].into_iter()), None);
+        assert_eq!(in_sample_warning(std::iter::empty()), None);
+    }
 }

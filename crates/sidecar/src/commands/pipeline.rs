@@ -224,7 +224,7 @@ fn outcome(p: [f32; 3]) -> ([f64; 3], Outcome) {
 
 /// For each batch row, whether the fit forecasting it (the served one for
 /// upcoming rows, the holdout one for the rest) was trained on its result;
-/// `None` throughout when that cannot be known.
+/// an error saying why when that cannot be known.
 ///
 /// Read from the card's window, not from the features' as-of date, since
 /// `features` may have been re-run without retraining. The window knows only
@@ -235,7 +235,7 @@ fn trained_on(
     window: &DataWindow,
     kickoffs: &[DateTime<Utc>],
     upcoming: &[bool],
-) -> Vec<Option<bool>> {
+) -> std::result::Result<Vec<bool>, String> {
     let holdout = kickoffs
         .iter()
         .filter(|&&k| window.holdout_trained_on(k))
@@ -245,23 +245,22 @@ fn trained_on(
         .filter(|&&k| window.served_trained_on(k))
         .count();
     if (holdout, served) != (window.holdout_n_train, window.n_train) {
-        eprintln!(
-            "warning: the store is not the one `matchday train` used ({holdout} and {served} published matches in the holdout and served fits' windows, {} and {} trained on): no forecast is marked in or out of sample; run `matchday train` again",
+        return Err(format!(
+            "the store is not the one `matchday train` used ({holdout} and {served} published matches in the holdout and served fits' windows, {} and {} trained on): no forecast is marked in or out of sample; run `matchday train` again",
             window.holdout_n_train, window.n_train
-        );
-        return vec![None; kickoffs.len()];
+        ));
     }
-    kickoffs
+    Ok(kickoffs
         .iter()
         .zip(upcoming)
         .map(|(&k, &is_upcoming)| {
-            Some(if is_upcoming {
+            if is_upcoming {
                 window.served_trained_on(k)
             } else {
                 window.holdout_trained_on(k)
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 pub fn predict(data_dir: &Path) -> Result<()> {
@@ -351,7 +350,13 @@ pub fn predict(data_dir: &Path) -> Result<()> {
                 .with_context(|| format!("match {} has a malformed start time", m.match_id))
         })
         .collect::<Result<_>>()?;
-    let trained_on = trained_on(&card.data_window, &kickoffs, &upcoming);
+    let trained_on: Vec<Option<bool>> = match trained_on(&card.data_window, &kickoffs, &upcoming) {
+        Ok(flags) => flags.into_iter().map(Some).collect(),
+        Err(why) => {
+            eprintln!("warning: {why}");
+            vec![None; kickoffs.len()]
+        }
+    };
     let mut predictions = Vec::with_capacity(upcoming.len());
     for (((m, p), &is_upcoming), trained) in summaries
         .into_iter()
@@ -467,15 +472,17 @@ mod tests {
         ]
         .map(day);
         let upcoming = [false, false, false, false, false, true];
-        let marked = trained_on(&window, &kickoffs, &upcoming);
-        let expected = [false, true, false, false, false, false].map(Some);
-        assert_eq!(marked, expected);
+        let marked = trained_on(&window, &kickoffs, &upcoming).unwrap();
+        assert_eq!(marked, [false, true, false, false, false, false]);
         // Features built for an as-of date before the card's: an "upcoming"
         // row the served fit trained on is in sample.
         let earlier = [false, false, false, true, false, true];
-        assert_eq!(trained_on(&window, &kickoffs, &earlier)[3], Some(true));
-        // A store with a match the card did not count: nothing is claimed.
+        assert!(trained_on(&window, &kickoffs, &earlier).unwrap()[3]);
+        // A store with a match the card did not count: nothing is claimed,
+        // and the warning gives both counts.
         window.holdout_n_train = 2;
-        assert_eq!(trained_on(&window, &kickoffs, &upcoming), vec![None; 6]);
+        let why = trained_on(&window, &kickoffs, &upcoming).unwrap_err();
+        assert!(why.contains("(1 and 3 published matches"), "{why}");
+        assert!(why.contains("2 and 3 trained on"), "{why}");
     }
 }
