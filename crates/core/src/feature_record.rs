@@ -9,6 +9,7 @@
 //! before the kick-off was kept hold the bare feature map; they still read,
 //! without the facts.
 
+use crate::window::parse_time;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -63,17 +64,14 @@ impl FeatureRecord {
         let kickoff = map
             .get("kickoff")
             .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .and_then(parse_time)
             .ok_or("feature record is corrupt: no RFC 3339 `kickoff`")?;
         let finished = map
             .get("finished")
             .and_then(Value::as_bool)
             .ok_or("feature record is corrupt: no boolean `finished`")?;
         Ok(FeatureRecord {
-            facts: Some(MatchFacts {
-                kickoff: kickoff.with_timezone(&Utc),
-                finished,
-            }),
+            facts: Some(MatchFacts { kickoff, finished }),
             values,
         })
     }

@@ -30,6 +30,13 @@ pub struct DataPointer {
     pub as_of: String,
     pub predictions_computed_at: String,
     pub model_run_id: String,
+    /// Whether this data is the store `model_run_id`'s model was trained on,
+    /// checked: the sidecar found exactly its card's training counts among
+    /// these matches, so every batch forecast carries `out_of_sample`. Only
+    /// then may `GET /predict/{id}` say that model learned a result
+    /// ([`crate::window::out_of_sample`]). False in versions published before it.
+    #[serde(default)]
+    pub run_store_checked: bool,
     pub counts: Counts,
     /// What the market groups (odds, cards, ROI) published in this version;
     /// absent in versions published before they existed, which then serve

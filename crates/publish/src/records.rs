@@ -158,24 +158,31 @@ pub fn build(
     // With each match's kick-off and status, so `GET /predict/{id}` can say
     // whether the serving model learned from its result.
     let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, *m)).collect();
+    let feature_records: Vec<(i64, Vec<u8>)> = data
+        .features
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(row, f)| {
+            let m = by_id.get(&f.match_id).ok_or_else(|| {
+                ArtifactError::row(
+                    crate::artifacts::FEATURES,
+                    row,
+                    format!("match {} is not in matches.parquet", f.match_id),
+                )
+            })?;
+            let values = feature_values(&data.features.names, f);
+            let finished = m.status == MatchStatus::Finished;
+            let record = FeatureRecord::encode(&m.start_time_utc, finished, values);
+            Ok((f.match_id, record))
+        })
+        .collect::<Result<_, ArtifactError>>()?;
     records.extend(buckets(
         version,
-        &data.features.rows,
+        &feature_records,
         n_buckets,
-        |f| f.match_id,
-        |f| {
-            let values = feature_values(&data.features.names, f);
-            // `check_consistency` found every row's match; were one missing,
-            // its record would read as one without facts.
-            match by_id.get(&f.match_id) {
-                Some(m) => FeatureRecord::encode(
-                    &m.start_time_utc,
-                    m.status == MatchStatus::Finished,
-                    values,
-                ),
-                None => serde_json::to_vec(&values).unwrap_or_default(),
-            }
-        },
+        |(id, _)| *id,
+        |(_, record)| record.clone(),
         layout::feature_bucket_key,
     )?);
 
@@ -261,6 +268,8 @@ pub fn build(
         as_of: data.manifest.as_of.clone(),
         predictions_computed_at: data.manifest.predictions_computed_at.clone(),
         model_run_id: data.manifest.model_run_id.clone(),
+        run_store_checked: !data.predictions.is_empty()
+            && data.predictions.iter().all(|p| p.out_of_sample.is_some()),
         counts: Counts {
             matches: data.matches.len() as u32,
             predictions: data.predictions.len() as u32,

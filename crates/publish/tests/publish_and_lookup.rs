@@ -92,18 +92,27 @@ fn sample(
 
 fn bundle_bytes(n: usize, upcoming_from: usize, run: &str) -> Vec<u8> {
     let (matches, predictions, features) = sample(n, upcoming_from, run);
+    pack(&matches, &predictions, &features, run)
+}
+
+fn pack(
+    matches: &[MatchSummary],
+    predictions: &[PrecomputedPrediction],
+    features: &FeatureTable,
+    run: &str,
+) -> Vec<u8> {
     let files = BTreeMap::from([
         (
             artifacts::MATCHES.to_string(),
-            artifacts::write_matches(&matches).unwrap(),
+            artifacts::write_matches(matches).unwrap(),
         ),
         (
             artifacts::PREDICTIONS.to_string(),
-            artifacts::write_predictions(&predictions).unwrap(),
+            artifacts::write_predictions(predictions).unwrap(),
         ),
         (
             artifacts::FEATURES.to_string(),
-            artifacts::write_features(&features).unwrap(),
+            artifacts::write_features(features).unwrap(),
         ),
     ]);
     let manifest = BundleManifest {
@@ -707,6 +716,25 @@ fn a_feature_record_carries_its_matchs_kickoff_and_whether_it_is_finished() {
         assert_eq!(facts.kickoff.to_rfc3339(), format!("{day}T15:00:00+00:00"));
         assert_eq!(record.values["diff_elo"], i as f64);
     }
+    // Every forecast of the bundle carries its flag: `matchday predict`
+    // found the card's training counts, so this is that run's checked store.
+    assert!(pointer.run_store_checked);
+    assert_eq!(pointer.model_run_id, RUN);
+
+    // One forecast without a flag (a seed-format file, or a batch whose
+    // check failed): not a checked store.
+    let (matches, mut predictions, features) = sample(600, 590, RUN);
+    predictions[7].out_of_sample = None;
+    let kv = MemoryKv::new();
+    block_on(commit::publish(
+        &kv,
+        &pack(&matches, &predictions, &features, RUN),
+        now(0),
+    ))
+    .unwrap();
+    let pointer: layout::DataPointer =
+        serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
+    assert!(!pointer.run_store_checked);
 }
 
 #[test]

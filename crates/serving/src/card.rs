@@ -167,9 +167,7 @@ impl ServingCard {
     }
 
     fn window_time(&self, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-        chrono::DateTime::parse_from_rfc3339(self.window_stamp(key)?)
-            .ok()
-            .map(|t| t.to_utc())
+        matchday_core::window::parse_time(self.window_stamp(key)?)
     }
 
     /// A time stamp of `data_window` (`train_to`, `test_from`, ...).

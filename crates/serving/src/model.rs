@@ -46,7 +46,9 @@ impl LoadedModel {
         Ok(LoadedModel {
             version,
             fill: card.fill_values(),
-            fit_window: FitWindow::from_card(&card.data_window),
+            // Uploads with a malformed window are refused (`validate`);
+            // one registered before that check serves unflagged.
+            fit_window: FitWindow::from_card(&card.data_window).ok().flatten(),
             card,
             classifier,
             position,

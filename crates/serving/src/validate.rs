@@ -1,10 +1,12 @@
-//! The checks a model passes before the registry accepts it: tract loads it,
-//! its input width is the card's, and a dry run on one row (the card's fill
-//! values) gives three finite probabilities summing to 1. The same code path
+//! The checks a model passes before the registry accepts it: its card's
+//! training window, if it names one, reads; tract loads it, its input width
+//! is the card's, and a dry run on one row (the card's fill values) gives
+//! three finite probabilities summing to 1. The same code path
 //! as serving (`matchday_inference::load` with batch 1), so a model that
 //! passes here is one the `predict` component can run.
 
 use crate::card::ServingCard;
+use matchday_core::window::FitWindow;
 use matchday_inference::InferenceError;
 
 /// Tract's messages can be long; a publisher needs the gist.
@@ -22,6 +24,10 @@ fn short(text: String) -> String {
 }
 
 pub fn check_model(onnx: &[u8], card: &ServingCard) -> Result<(), String> {
+    // A training window serving could not read would silently leave every
+    // `GET /predict/{id}` unflagged.
+    FitWindow::from_card(&card.data_window)
+        .map_err(|e| format!("the model card is invalid: {e}"))?;
     let classifier =
         matchday_inference::load(onnx, &card.feature_names(), 1).map_err(|e| match e {
             InferenceError::Inputs(detail) => {

@@ -272,6 +272,8 @@ fn a_prediction_by_id_says_whether_the_answering_model_learned_the_result() {
     let v2 = publish(&service.kv, &windowed, None);
     promote(&service.kv, Alias::Champion, v2, true);
     promote(&service.kv, Alias::Challenger, windowless, true);
+    // The live data is the store that model was trained on.
+    publish_features_of(&service.kv, &registry_run_id(&windowed));
     for i in 0..15 {
         let id = FIRST_MATCH + i as i64;
         let expected = Some(!(2..=7).contains(&i));
@@ -298,16 +300,58 @@ fn a_prediction_by_id_says_whether_the_answering_model_learned_the_result() {
 }
 
 #[test]
+fn a_model_is_never_said_to_have_learned_a_result_of_data_not_checked_against_it() {
+    let service = Service::new();
+    // Published by another run (`publish_features`: run "run"), or by this
+    // model's run without the count check: the window cannot vouch that
+    // the model saw these results (a league imported after training would
+    // look the same), while what lies outside it is out of sample anyway.
+    let windowed = with_window(&logreg(), "2023-01-04T15:00:00Z", "2023-01-09T17:30:00Z");
+    for checked in [false, true] {
+        let service = Service::new();
+        publish_features(&service.kv);
+        if checked {
+            mark_store_of(&service.kv, "another-run");
+        }
+        publish(&service.kv, &windowed, None);
+        for i in 0..15 {
+            let got = parsed(&service.get(&format!("/predict/{}", FIRST_MATCH + i as i64)));
+            let expected = if (2..=7).contains(&i) {
+                None
+            } else {
+                Some(true)
+            };
+            assert_eq!(got.out_of_sample, expected, "row {i}, checked: {checked}");
+        }
+    }
+    // The model's own run, but unchecked (a batch whose flags are null).
+    publish_features(&service.kv);
+    let mut pointer: matchday_core::layout::DataPointer = serde_json::from_slice(
+        &block_on(service.kv.get(matchday_core::layout::CURRENT))
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    pointer.model_run_id = registry_run_id(&windowed);
+    assert!(!pointer.run_store_checked);
+    block_on(service.kv.set(
+        matchday_core::layout::CURRENT,
+        &serde_json::to_vec(&pointer).unwrap(),
+    ))
+    .unwrap();
+    publish(&service.kv, &windowed, None);
+    assert_eq!(parsed(&service.get("/predict/1003")).out_of_sample, None);
+}
+
+#[test]
 fn records_published_before_the_flag_are_served_without_it() {
     let service = Service::new();
     let rows = publish_feature_records(&service.kv, |_, values| {
         serde_json::to_vec(&values).unwrap()
     });
-    publish(
-        &service.kv,
-        &with_window(&logreg(), "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
-        None,
-    );
+    let model = with_window(&logreg(), "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z");
+    mark_store_of(&service.kv, &registry_run_id(&model));
+    publish(&service.kv, &model, None);
     for (id, row) in &rows {
         let got = parsed(&service.get(&format!("/predict/{id}")));
         assert_probabilities(&got, &row["probabilities"], 1e-5);

@@ -112,6 +112,33 @@ fn broken_models_are_refused_and_the_champion_keeps_its_version() {
     );
     assert!(message.contains("card"), "{message}");
 
+    // A training window `GET /predict/{id}` could not read.
+    for (train_from, as_of, says) in [
+        (
+            "2006-07-01T00:00:00Z",
+            "2023-04-01",
+            "data_window.as_of must be an RFC 3339 time",
+        ),
+        (
+            "2023-04-01T00:00:00Z",
+            "2006-07-01T00:00:00Z",
+            "is after data_window.as_of",
+        ),
+    ] {
+        let mut windowed: serde_json::Value = serde_json::from_slice(&card).unwrap();
+        windowed["data_window"]["train_from"] = train_from.into();
+        windowed["data_window"]["as_of"] = as_of.into();
+        let message = refused(
+            &kv,
+            &ModelUpload {
+                onnx: fixture("model.onnx"),
+                card: serde_json::to_vec(&windowed).unwrap(),
+                holdout: None,
+            },
+        );
+        assert!(message.contains(says), "{message}");
+    }
+
     assert_eq!(champion(&kv), Some(v1));
     assert_eq!(
         block_on(registry::read_index(&kv)).unwrap().versions.len(),

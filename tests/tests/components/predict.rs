@@ -348,8 +348,21 @@ fn a_prediction_by_id_says_whether_the_served_fit_learned_the_result() {
     // year, the test split included. So `/predict/{id}` is in sample where
     // the batch forecast is (the holdout fit's training matches, checked
     // against its count in lookup.rs) and on the test split, and out of
-    // sample on fixtures and the burn-in year.
+    // sample on fixtures and the burn-in year. The batch flags come through
+    // the same kick-off rule (`core::window`), so this checks the wiring
+    // through the real host; the rule's edges are checked natively, and
+    // against the fit's own training rows in matchday-ml.
     let app = app_with_model(AppOptions::default());
+    // The same weights under another run's card, as challenger: the sample
+    // is not its checked store, so it is never said to have learned a result.
+    let mut card: Value = serde_json::from_slice(&sample_model().card).unwrap();
+    card["run_id"] = "another-run".into();
+    let other = ModelUpload {
+        onnx: sample_model().onnx,
+        card: serde_json::to_vec(&card).unwrap(),
+        holdout: None,
+    };
+    assert_eq!(publish_model(&app, &other, "?alias=challenger").status, 201);
     let data = decode(&sample().bundle);
     let card = ServingCard::parse(&sample_model().card).unwrap();
     let split = card.data_window["split_date"].as_str().unwrap();
@@ -367,6 +380,9 @@ fn a_prediction_by_id_says_whether_the_served_fit_learned_the_result() {
         };
         let got = prediction(&app.get(&format!("/predict/{}", p.match_id)));
         assert_eq!(got.out_of_sample, Some(expected), "{kind}: {p:?}");
+        let path = format!("/predict/{}?stage=challenger", p.match_id);
+        let other = prediction(&app.get(&path)).out_of_sample;
+        assert_eq!(other, expected.then_some(true), "challenger, {kind}: {p:?}");
         *kinds.entry(kind).or_insert(0) += 1;
     }
     assert_eq!(kinds.len(), 4, "{kinds:?}");

@@ -2,7 +2,8 @@ use super::*;
 use crate::card::Dim;
 use crate::cv::CvConfig;
 use crate::synthetic::{SyntheticConfig, SyntheticData, generate};
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
+use matchday_core::feature_record::MatchFacts;
 use matchday_core::window::{FitWindow, out_of_sample};
 
 fn league() -> SyntheticData {
@@ -243,15 +244,19 @@ fn the_card_names_exactly_the_matches_each_fit_trained_on() {
     }
 
     // `GET /predict/{id}` reads the same window from the card's JSON and
-    // flags the served fit's forecasts by it.
+    // flags the served fit's forecasts by it (on this store, checked).
     let json = serde_json::to_value(&out.card).unwrap();
-    let read = FitWindow::from_card(&json["data_window"]);
+    let read = FitWindow::from_card(&json["data_window"]).unwrap();
     assert!(read.is_some());
     assert_eq!(read, window.fit_window());
-    let later = Utc::now();
+    let later = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
     for (i, m) in data.matches.iter().enumerate() {
         if m.score.is_some() {
-            let flag = out_of_sample(read, m.kickoff, true, later);
+            let facts = MatchFacts {
+                kickoff: m.kickoff,
+                finished: true,
+            };
+            let flag = out_of_sample(read, facts, true, later);
             assert_eq!(flag, Some(!out.served_rows.contains(&i)), "{i}");
         }
     }

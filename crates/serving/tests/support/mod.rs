@@ -5,7 +5,7 @@
 
 use matchday_core::codec::RecordBucket;
 use matchday_core::feature_record::{FeatureRecord, FeatureValues};
-use matchday_core::kv::{KvWrite, MemoryKv};
+use matchday_core::kv::{KvRead, KvWrite, MemoryKv};
 use matchday_core::layout::{self, Counts, DataPointer};
 use matchday_core::response::HttpResponse;
 use matchday_serving::model::ModelCache;
@@ -86,6 +86,27 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
     })
 }
 
+/// [`publish_features`] as the checked store of `run_id`'s model.
+pub fn publish_features_of(kv: &MemoryKv, run_id: &str) {
+    publish_features(kv);
+    mark_store_of(kv, run_id);
+}
+
+/// Marks the live data as the checked store of `run_id`'s model (the data
+/// pointer's `run_store_checked`), as `matchday publish` sends it after
+/// `predict` found the card's training counts.
+pub fn mark_store_of(kv: &MemoryKv, run_id: &str) {
+    block_on(async {
+        let raw = kv.get(layout::CURRENT).await.unwrap().unwrap();
+        let mut pointer: DataPointer = serde_json::from_slice(&raw).unwrap();
+        pointer.model_run_id = run_id.into();
+        pointer.run_store_checked = true;
+        kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
+            .await
+            .unwrap();
+    });
+}
+
 /// Kick-off and whether it is finished, of the fixture's row `i`: rows 0-9
 /// were played on consecutive days of 2023 (row 0 on 2 January), rows 10
 /// and up are fixtures after [`NOW`].
@@ -164,6 +185,7 @@ async fn make_live(
         as_of: "2023-04-01T00:00:00Z".into(),
         predictions_computed_at: COMPUTED_AT.into(),
         model_run_id: "run".into(),
+        run_store_checked: false,
         counts: Counts::default(),
         market: None,
         recent_results,
