@@ -31,9 +31,11 @@ pub struct DataPointer {
     pub predictions_computed_at: String,
     pub model_run_id: String,
     /// Whether this data is the store `model_run_id`'s model was trained on,
-    /// checked: the sidecar found exactly its card's training counts among
-    /// these matches, so every batch forecast carries `out_of_sample`. Only
-    /// then may `GET /predict/{id}` say that model learned a result
+    /// checked: `matchday predict` flags its forecasts only after finding
+    /// the card's training counts among the matches, so publish sets this
+    /// when every forecast is flagged, of that run, one per feature row
+    /// (`DataSet::run_store_checked` in matchday-publish). Only then may
+    /// `GET /predict/{id}` say that model learned a result
     /// ([`crate::window::out_of_sample`]). False in versions published before it.
     #[serde(default)]
     pub run_store_checked: bool,

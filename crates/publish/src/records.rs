@@ -17,7 +17,7 @@ use matchday_core::market::wire::SummaryRecord;
 use matchday_core::recent::{self, RecentResult, RecentResults};
 use matchday_core::types::{MatchStatus, MatchSummary, PrecomputedPrediction};
 use serde_json::value::RawValue;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Average records per bucket: a lookup reads ~32 small JSON records (~12 KB)
 /// instead of one, in exchange for ~30x fewer writes at publish time (Spin's
@@ -39,6 +39,31 @@ pub struct DataSet {
 impl DataSet {
     /// Checks the artifacts against each other: every prediction and feature
     /// row is of a known match, and predictions agree with match status.
+    /// Whether these matches are, as far as the files can show, the store
+    /// the manifest's run was trained on with its training counts checked
+    /// (`DataPointer::run_store_checked`): `matchday predict` flags every
+    /// forecast only after finding the card's counts, and forecasts every
+    /// feature row with that run. So: every forecast flagged and of that
+    /// run, and exactly one per feature row. Features re-run after another
+    /// import without a new `predict` leave rows unforecast (and a changed
+    /// status is refused by `check_consistency`), so they are not checked.
+    pub fn run_store_checked(&self) -> bool {
+        let run = &self.manifest.model_run_id;
+        let forecast: HashSet<i64> = self.predictions.iter().map(|p| p.match_id).collect();
+        !self.predictions.is_empty()
+            && self
+                .predictions
+                .iter()
+                .all(|p| p.out_of_sample.is_some() && p.model_run_id == *run)
+            && forecast.len() == self.predictions.len()
+            && forecast.len() == self.features.rows.len()
+            && self
+                .features
+                .rows
+                .iter()
+                .all(|f| forecast.contains(&f.match_id))
+    }
+
     pub fn check_consistency(&self) -> Result<(), ArtifactError> {
         let by_id: HashMap<i64, &MatchSummary> =
             self.matches.iter().map(|m| (m.match_id, m)).collect();
@@ -268,8 +293,7 @@ pub fn build(
         as_of: data.manifest.as_of.clone(),
         predictions_computed_at: data.manifest.predictions_computed_at.clone(),
         model_run_id: data.manifest.model_run_id.clone(),
-        run_store_checked: !data.predictions.is_empty()
-            && data.predictions.iter().all(|p| p.out_of_sample.is_some()),
+        run_store_checked: data.run_store_checked(),
         counts: Counts {
             matches: data.matches.len() as u32,
             predictions: data.predictions.len() as u32,

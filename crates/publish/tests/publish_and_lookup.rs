@@ -721,20 +721,33 @@ fn a_feature_record_carries_its_matchs_kickoff_and_whether_it_is_finished() {
     assert!(pointer.run_store_checked);
     assert_eq!(pointer.model_run_id, RUN);
 
-    // One forecast without a flag (a seed-format file, or a batch whose
-    // check failed): not a checked store.
-    let (matches, mut predictions, features) = sample(600, 590, RUN);
-    predictions[7].out_of_sample = None;
-    let kv = MemoryKv::new();
-    block_on(commit::publish(
-        &kv,
-        &pack(&matches, &predictions, &features, RUN),
-        now(0),
-    ))
-    .unwrap();
-    let pointer: layout::DataPointer =
-        serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
-    assert!(!pointer.run_store_checked);
+    // Not a checked store: one forecast without a flag (a seed-format file,
+    // or a batch whose count check failed); a forecast of another run; a
+    // feature row no forecast covers (features re-run after another import,
+    // with the old predictions).
+    type Edit = dyn Fn(&mut Vec<MatchSummary>, &mut Vec<PrecomputedPrediction>, &mut FeatureTable);
+    let checked = |edit: &Edit| {
+        let (mut matches, mut predictions, mut features) = sample(600, 590, RUN);
+        edit(&mut matches, &mut predictions, &mut features);
+        let kv = MemoryKv::new();
+        let bundle = pack(&matches, &predictions, &features, RUN);
+        block_on(commit::publish(&kv, &bundle, now(0))).unwrap();
+        let pointer: layout::DataPointer =
+            serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
+        pointer.run_store_checked
+    };
+    assert!(checked(&|_, _, _| {}));
+    assert!(!checked(&|_, p, _| p[7].out_of_sample = None));
+    assert!(!checked(&|_, p, _| p[7].model_run_id = "older-run".into()));
+    assert!(!checked(&|m, _, f| {
+        let mut newcomer = m[3].clone();
+        newcomer.match_id = 99_999;
+        m.push(newcomer);
+        f.rows.push(FeatureRow {
+            match_id: 99_999,
+            values: vec![Some(1.0), None],
+        });
+    }));
 }
 
 #[test]

@@ -16,11 +16,13 @@ pub struct PredictResponse {
     /// When the published features were computed (the pipeline run of the
     /// live data version); null for inline features.
     pub features_computed_at: Option<String>,
-    /// Whether the answering model had not learned from this match's result:
-    /// `false` when its training matches (the card's `data_window`) include
-    /// it, `true` when they cannot (a fixture, a kick-off outside the window),
-    /// null when that cannot be told (inline features, a card without a
-    /// window, data published before the flag).
+    /// Whether the answering model had not learned from this match's result
+    /// (`matchday_core::window::out_of_sample`): `false` when its training
+    /// window (the card's `data_window`) covers the finished match and the
+    /// data is its own run's checked store, `true` when it cannot have
+    /// learned it (a fixture, a kick-off outside the window), null when that
+    /// cannot be told (inline features, a card without a window, another
+    /// run's or unchecked data, data published before the record envelope).
     #[serde(default)]
     pub out_of_sample: Option<bool>,
     pub prediction: Prediction,
