@@ -37,8 +37,6 @@ pub struct DataSet {
 }
 
 impl DataSet {
-    /// Checks the artifacts against each other: every prediction and feature
-    /// row is of a known match, and predictions agree with match status.
     /// Whether these matches are, as far as the files can show, the store
     /// the manifest's run was trained on with its training counts checked
     /// (`DataPointer::run_store_checked`): `matchday predict` flags every
@@ -64,17 +62,17 @@ impl DataSet {
                 .all(|f| forecast.contains(&f.match_id))
     }
 
+    /// The match summaries by id.
+    fn summaries(&self) -> HashMap<i64, &MatchSummary> {
+        self.matches.iter().map(|m| (m.match_id, m)).collect()
+    }
+
+    /// Checks the artifacts against each other: every prediction and feature
+    /// row is of a known match, and predictions agree with match status.
     pub fn check_consistency(&self) -> Result<(), ArtifactError> {
-        let by_id: HashMap<i64, &MatchSummary> =
-            self.matches.iter().map(|m| (m.match_id, m)).collect();
+        let by_id = self.summaries();
         for (row, p) in self.predictions.iter().enumerate() {
-            let m = by_id.get(&p.match_id).ok_or_else(|| {
-                ArtifactError::row(
-                    crate::artifacts::PREDICTIONS,
-                    row,
-                    format!("match {} is not in matches.parquet", p.match_id),
-                )
-            })?;
+            let m = summary_of(&by_id, crate::artifacts::PREDICTIONS, row, p.match_id)?;
             if p.is_future != (m.status == MatchStatus::Upcoming) {
                 return Err(ArtifactError::row(
                     crate::artifacts::PREDICTIONS,
@@ -87,16 +85,27 @@ impl DataSet {
             }
         }
         for (row, f) in self.features.rows.iter().enumerate() {
-            if !by_id.contains_key(&f.match_id) {
-                return Err(ArtifactError::row(
-                    crate::artifacts::FEATURES,
-                    row,
-                    format!("match {} is not in matches.parquet", f.match_id),
-                ));
-            }
+            summary_of(&by_id, crate::artifacts::FEATURES, row, f.match_id)?;
         }
         Ok(())
     }
+}
+
+/// The summary of the match of row `row` of `artifact`, or the error naming
+/// that row.
+fn summary_of<'a>(
+    by_id: &HashMap<i64, &'a MatchSummary>,
+    artifact: &str,
+    row: usize,
+    match_id: i64,
+) -> Result<&'a MatchSummary, ArtifactError> {
+    by_id.get(&match_id).copied().ok_or_else(|| {
+        ArtifactError::row(
+            artifact,
+            row,
+            format!("match {match_id} is not in matches.parquet"),
+        )
+    })
 }
 
 /// Key-value writes, in order: `(key, value)`.
@@ -182,20 +191,14 @@ pub fn build(
     )?;
     // With each match's kick-off and status, so `GET /predict/{id}` can say
     // whether the serving model learned from its result.
-    let by_id: HashMap<i64, &MatchSummary> = matches.iter().map(|m| (m.match_id, *m)).collect();
+    let by_id = data.summaries();
     let feature_records: Vec<(i64, Vec<u8>)> = data
         .features
         .rows
         .iter()
         .enumerate()
         .map(|(row, f)| {
-            let m = by_id.get(&f.match_id).ok_or_else(|| {
-                ArtifactError::row(
-                    crate::artifacts::FEATURES,
-                    row,
-                    format!("match {} is not in matches.parquet", f.match_id),
-                )
-            })?;
+            let m = summary_of(&by_id, crate::artifacts::FEATURES, row, f.match_id)?;
             let values = feature_values(&data.features.names, f);
             let finished = m.status == MatchStatus::Finished;
             let record = FeatureRecord::encode(&m.start_time_utc, finished, values);
