@@ -10,6 +10,7 @@
 //! rebuilds it. A file lock makes concurrent test processes wait for the one
 //! building it instead of each training its own.
 
+use matchday_core::window::TrainedMatches;
 use matchday_publish::artifacts;
 use matchday_publish::bundle::Bundle;
 use matchday_sidecar::commands::{ingest, market, pipeline, publish};
@@ -184,8 +185,8 @@ fn prune_other_samples(root: &Path, key: &str) {
     }
 }
 
-/// The sample bundle with every prediction's `model_run_id` replaced: a
-/// second, distinguishable version of the same data.
+/// The sample bundle with every prediction's `model_run_id` (and its
+/// lists' run) replaced: a second, distinguishable version of the same data.
 pub fn with_run_id(bundle: &[u8], run_id: &str) -> Vec<u8> {
     let mut bundle = Bundle::unpack(bundle).expect("sample bundle");
     let computed_at = bundle.manifest.predictions_computed_at.clone();
@@ -201,6 +202,12 @@ pub fn with_run_id(bundle: &[u8], run_id: &str) -> Vec<u8> {
         artifacts::PREDICTIONS.into(),
         artifacts::write_predictions(&predictions).expect("write"),
     );
+    // The run's lists of training matches go with it.
+    if let Some(bytes) = bundle.files.get_mut(artifacts::TRAINED_MATCHES) {
+        let mut trained = TrainedMatches::from_json(bytes).expect("trained matches");
+        trained.run_id = run_id.to_string();
+        *bytes = trained.to_json();
+    }
     bundle.manifest.model_run_id = run_id.to_string();
     bundle.pack().expect("pack")
 }

@@ -1,13 +1,15 @@
 //! The published feature record of one match, as the feature buckets hold
 //! it and `GET /predict/{id}` reads it.
 //!
-//! `{"kickoff": "2023-05-28T15:30:00Z", "finished": true, "features":
+//! `{"kickoff": "2023-05-28T15:30:00Z", "learned": true, "features":
 //! {"diff_elo": 41.5, ...}}`: the feature values (name → number, unknown
-//! values left out, as the seed's lookup dropped NaN), with the two facts
-//! the component needs to say whether the serving model learned from the
-//! match's result ([`crate::window::out_of_sample`]). Versions published
-//! before the kick-off was kept hold the bare feature map; they still read,
-//! without the facts.
+//! values left out, as the seed's lookup dropped NaN), with the facts the
+//! component needs to say whether the serving model learned from the
+//! match's result ([`crate::window::out_of_sample`]). `learned` is there
+//! when the publish had its run's list of training matches. Versions
+//! published before the kick-off was kept hold the bare feature map; they
+//! still read, without the facts; versions of stop 35 carry a `finished`
+//! flag that no reader needs any more.
 
 use crate::window::parse_time;
 use chrono::{DateTime, Utc};
@@ -20,8 +22,10 @@ pub type FeatureValues = Map<String, Value>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatchFacts {
     pub kickoff: DateTime<Utc>,
-    /// Whether the data version has the match's result.
-    pub finished: bool,
+    /// Whether the served fit of the data version's run
+    /// (`DataPointer::model_run_id`) learned the match's result, from that
+    /// run's `trained_matches.json`; `None` when the publish had no list.
+    pub learned: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +37,12 @@ pub struct FeatureRecord {
 
 impl FeatureRecord {
     /// The record's bytes; `kickoff` is the match summary's RFC 3339 time.
-    pub fn encode(kickoff: &str, finished: bool, values: FeatureValues) -> Vec<u8> {
+    pub fn encode(kickoff: &str, learned: Option<bool>, values: FeatureValues) -> Vec<u8> {
         let mut record = Map::new();
         record.insert("kickoff".into(), Value::String(kickoff.into()));
-        record.insert("finished".into(), Value::Bool(finished));
+        if let Some(learned) = learned {
+            record.insert("learned".into(), Value::Bool(learned));
+        }
         record.insert("features".into(), Value::Object(values));
         serde_json::to_vec(&record).unwrap_or_default()
     }
@@ -66,12 +72,16 @@ impl FeatureRecord {
             .and_then(Value::as_str)
             .and_then(parse_time)
             .ok_or("feature record is corrupt: no RFC 3339 `kickoff`")?;
-        let finished = map
-            .get("finished")
-            .and_then(Value::as_bool)
-            .ok_or("feature record is corrupt: no boolean `finished`")?;
+        let learned = match map.get("learned") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .as_bool()
+                    .ok_or("feature record is corrupt: `learned` is not a boolean")?,
+            ),
+        };
         Ok(FeatureRecord {
-            facts: Some(MatchFacts { kickoff, finished }),
+            facts: Some(MatchFacts { kickoff, learned }),
             values,
         })
     }
@@ -91,12 +101,23 @@ mod tests {
 
     #[test]
     fn a_record_round_trips_with_its_facts() {
-        let bytes = FeatureRecord::encode("2023-05-28T15:30:00Z", true, values());
-        let read = FeatureRecord::decode(&bytes).unwrap();
+        for learned in [Some(true), Some(false), None] {
+            let bytes = FeatureRecord::encode("2023-05-28T15:30:00Z", learned, values());
+            let read = FeatureRecord::decode(&bytes).unwrap();
+            assert_eq!(read.values, values());
+            let facts = read.facts.unwrap();
+            assert_eq!(facts.learned, learned);
+            assert_eq!(facts.kickoff.to_rfc3339(), "2023-05-28T15:30:00+00:00");
+        }
+    }
+
+    #[test]
+    fn an_envelope_of_stop_35_reads_without_a_list() {
+        let old =
+            json!({"kickoff": "2023-05-28T15:30:00Z", "finished": true, "features": values()});
+        let read = FeatureRecord::decode(&serde_json::to_vec(&old).unwrap()).unwrap();
+        assert_eq!(read.facts.unwrap().learned, None);
         assert_eq!(read.values, values());
-        let facts = read.facts.unwrap();
-        assert!(facts.finished);
-        assert_eq!(facts.kickoff.to_rfc3339(), "2023-05-28T15:30:00+00:00");
     }
 
     #[test]
@@ -113,9 +134,9 @@ mod tests {
     #[test]
     fn a_damaged_envelope_is_an_error_not_a_row_of_fill_values() {
         for bad in [
-            json!({"kickoff": "soon", "finished": true, "features": {}}),
-            json!({"finished": true, "features": {"diff_elo": 1.0}}),
-            json!({"kickoff": "2023-05-28T15:30:00Z", "finished": "yes", "features": {}}),
+            json!({"kickoff": "soon", "learned": true, "features": {}}),
+            json!({"learned": true, "features": {"diff_elo": 1.0}}),
+            json!({"kickoff": "2023-05-28T15:30:00Z", "learned": "yes", "features": {}}),
         ] {
             let err = FeatureRecord::decode(&serde_json::to_vec(&bad).unwrap()).unwrap_err();
             assert!(err.starts_with("feature record is corrupt"), "{err}");

@@ -29,16 +29,9 @@ pub struct DataPointer {
     /// The date the pipeline treated as "now" (matches after it are upcoming).
     pub as_of: String,
     pub predictions_computed_at: String,
+    /// The run that made the batch predictions; its served fit is the one
+    /// the feature records' `learned` speaks of (`crate::feature_record`).
     pub model_run_id: String,
-    /// Whether this data is the store `model_run_id`'s model was trained on,
-    /// checked: `matchday predict` flags its forecasts only after finding
-    /// the card's training counts among the matches, so publish sets this
-    /// when every forecast is flagged, of that run, one per feature row
-    /// (`DataSet::run_store_checked` in matchday-publish). Only then may
-    /// `GET /predict/{id}` say that model learned a result
-    /// ([`crate::window::out_of_sample`]). False in versions published before it.
-    #[serde(default)]
-    pub run_store_checked: bool,
     pub counts: Counts,
     /// What the market groups (odds, cards, ROI) published in this version;
     /// absent in versions published before they existed, which then serve

@@ -1,12 +1,15 @@
 //! Which results a fit learned from, so a forecast can say whether it is a
 //! test of the model (`out_of_sample`).
 //!
-//! The trainer (`matchday-ml`) and the `predict` component both read these
-//! rules: the trainer to flag its batch forecasts, the component to flag
-//! `GET /predict/{id}` from the serving model's card.
+//! The trainer (`matchday-ml`) writes each fit's training matches
+//! ([`TrainedMatches`]) and its window on the card ([`FitWindow`]);
+//! `matchday predict` flags its batch forecasts from the lists, publish
+//! writes the served fit's answer into each feature record, and the
+//! `predict` component flags `GET /predict/{id}` with [`out_of_sample`].
 
 use crate::feature_record::MatchFacts;
 use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
 
 /// How long after its kick-off a result may first be known: two halves,
 /// half-time and stoppage time take about 1 h 55 min. A match kicking off
@@ -68,31 +71,83 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc())
 }
 
+/// The matches each fit of a training run learned from, by id: what
+/// `matchday train` writes beside its model (`trained_matches.json`), so
+/// a forecast's `out_of_sample` is read from the fit's own training rows
+/// rather than inferred from kick-off times and counts. Match ids are
+/// hashes of the natural key (`crate::ids`), so they name the same match in
+/// any store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainedMatches {
+    /// The run whose card these fits belong to (`model_card.json`'s `run_id`).
+    pub run_id: String,
+    /// The served fit's training matches (`model.onnx`), ascending.
+    pub served: Vec<i64>,
+    /// The holdout fit's (`holdout_model.onnx`), ascending.
+    pub holdout: Vec<i64>,
+}
+
+impl TrainedMatches {
+    /// The lists of a run, sorted so a lookup is a binary search.
+    pub fn new(run_id: String, mut served: Vec<i64>, mut holdout: Vec<i64>) -> TrainedMatches {
+        served.sort_unstable();
+        served.dedup();
+        holdout.sort_unstable();
+        holdout.dedup();
+        TrainedMatches {
+            run_id,
+            served,
+            holdout,
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads the file, sorting the lists again: one edited by hand stays
+    /// exact, merely slower to write.
+    pub fn from_json(bytes: &[u8]) -> Result<TrainedMatches, String> {
+        let file: TrainedMatches = serde_json::from_slice(bytes)
+            .map_err(|e| format!("trained matches are corrupt: {e}"))?;
+        Ok(TrainedMatches::new(file.run_id, file.served, file.holdout))
+    }
+
+    /// Whether the served fit learned the result of match `id`.
+    pub fn served_learned(&self, id: i64) -> bool {
+        self.served.binary_search(&id).is_ok()
+    }
+
+    /// Whether the holdout fit learned the result of match `id`.
+    pub fn holdout_learned(&self, id: i64) -> bool {
+        self.holdout.binary_search(&id).is_ok()
+    }
+}
+
 /// Whether a forecast of a match by a fit with `window` is out of sample:
 /// `Some(false)` when the fit learned the match's result, `Some(true)` when
 /// it cannot have, `None` when the facts at hand cannot tell.
 ///
-/// A result not known yet at `now`, or a kick-off outside the window, is in
-/// no training set of that fit, whatever store it was trained on. The
-/// window compares kick-offs only, so the claim that the fit learned a
-/// result needs more: the match is finished in the published data, and
-/// that data is the store the fit was trained on, with its training count
-/// checked (`same_store`: the data pointer's `run_store_checked` for the
-/// model's own run). Otherwise a match the window covers is `None`: a
-/// postponed one, a league imported after training, another run's model.
+/// A result not known yet at `now` is in no training set. Beyond that,
+/// `learned` decides when it is known: whether this fit's own list of
+/// training matches has the match (the data version's `learned`, for the
+/// model of the version's run). Without it, only the window can speak, and
+/// only to say no: a kick-off outside it is in no training set of the fit,
+/// whatever store it read, while one inside may or may not be (a league
+/// imported after training, another run's model, a card from elsewhere).
 pub fn out_of_sample(
     window: Option<FitWindow>,
     facts: MatchFacts,
-    same_store: bool,
+    learned: Option<bool>,
     now: DateTime<Utc>,
 ) -> Option<bool> {
     if result_known_at(facts.kickoff) > now {
         return Some(true);
     }
-    if !window?.covers(facts.kickoff) {
-        return Some(true);
+    if let Some(learned) = learned {
+        return Some(!learned);
     }
-    (facts.finished && same_store).then_some(false)
+    (!window?.covers(facts.kickoff)).then_some(true)
 }
 
 #[cfg(test)]
@@ -129,38 +184,45 @@ mod tests {
     }
 
     #[test]
-    fn out_of_sample_follows_the_window_the_data_the_store_and_the_clock() {
+    fn out_of_sample_follows_the_fit_s_own_list_else_the_window_and_the_clock() {
         let now = t("2026-12-07T12:00:00Z");
         let w = Some(window());
-        let flag = |window, kickoff: &str, finished, same_store| {
+        let flag = |window, kickoff: &str, learned| {
             let facts = MatchFacts {
                 kickoff: t(kickoff),
-                finished,
+                learned: None,
             };
-            out_of_sample(window, facts, same_store, now)
+            out_of_sample(window, facts, learned, now)
         };
         let trained = "2020-01-01T15:00:00Z";
         let after = "2023-05-01T15:00:00Z";
         let burn_in = "2005-08-01T15:00:00Z";
         let fixture = "2026-12-08T15:00:00Z";
-        assert_eq!(flag(w, trained, true, true), Some(false));
-        assert_eq!(flag(w, after, true, true), Some(true));
-        assert_eq!(flag(w, burn_in, true, true), Some(true));
-        assert_eq!(flag(w, fixture, false, true), Some(true));
-        // Kick-offs after as_of are fixtures to this model, with or
-        // without a result in newer data.
-        assert_eq!(flag(w, after, false, true), Some(true));
-        // In the window but without a result: the model's store may have
-        // had one (older data than model), so no claim.
-        assert_eq!(flag(w, trained, false, true), None);
-        // Data that is not the fit's checked store: no claim that it learned
-        // a result, while what lies outside the window stays out of sample.
-        assert_eq!(flag(w, trained, true, false), None);
-        assert_eq!(flag(w, burn_in, true, false), Some(true));
-        assert_eq!(flag(w, after, true, false), Some(true));
-        // A model without a window: only the clock can tell.
-        assert_eq!(flag(None, trained, true, true), None);
-        assert_eq!(flag(None, fixture, false, false), Some(true));
+        // The list decides whenever the result may be known.
+        assert_eq!(flag(w, trained, Some(true)), Some(false));
+        assert_eq!(flag(w, trained, Some(false)), Some(true));
+        assert_eq!(flag(None, trained, Some(true)), Some(false));
+        // A result not known yet was learned by no fit, whatever a list says.
+        assert_eq!(flag(w, fixture, Some(true)), Some(true));
+        assert_eq!(flag(None, fixture, None), Some(true));
+        // Without a list the window only says no.
+        assert_eq!(flag(w, trained, None), None);
+        assert_eq!(flag(w, after, None), Some(true));
+        assert_eq!(flag(w, burn_in, None), Some(true));
+        assert_eq!(flag(None, trained, None), None);
+    }
+
+    #[test]
+    fn trained_matches_are_looked_up_by_id_in_either_fit() {
+        let lists = TrainedMatches::new("run-1".into(), vec![9, 3, 5, 3], vec![5, 3]);
+        assert_eq!(lists.served, vec![3, 5, 9]);
+        assert!(lists.served_learned(9) && !lists.holdout_learned(9));
+        assert!(lists.holdout_learned(3) && !lists.served_learned(4));
+        let unsorted = br#"{"run_id": "run-1", "served": [9, 5, 3], "holdout": [5, 3]}"#;
+        assert_eq!(TrainedMatches::from_json(unsorted), Ok(lists.clone()));
+        assert_eq!(TrainedMatches::from_json(&lists.to_json()), Ok(lists));
+        let err = TrainedMatches::from_json(br#"{"run_id": "run-1", "served": [1.5]}"#);
+        assert!(err.unwrap_err().starts_with("trained matches are corrupt"));
     }
 
     #[test]

@@ -94,30 +94,17 @@ pub struct DataWindow {
 }
 
 impl DataWindow {
-    /// Whether the served fit learned from the result of a match kicked off
-    /// at `kickoff`, for a match with a result in the store `train` read:
-    /// every one whose result was known at `as_of`, after the burn-in
-    /// (`cv::trainable`; `train_from` is its first kick-off). A burn-in
-    /// match is no fit's training match. Only kick-off times are compared,
-    /// so a caller checks the counts against `n_train` (`matchday predict`).
-    pub fn served_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
-        self.fit_window().is_some_and(|w| w.covers(kickoff))
-    }
-
     /// The served fit's window, as the `predict` component reads it from
-    /// the card (`FitWindow::from_card`).
+    /// the card (`FitWindow::from_card`): every match whose result was
+    /// known at `as_of`, after the burn-in (`cv::trainable`; `train_from`
+    /// is its first kick-off). It compares kick-offs only, so it says which
+    /// matches the fit cannot have learned; which ones it did learn is in
+    /// `trained_matches.json` (`PipelineOutput::trained`).
     pub fn fit_window(&self) -> Option<FitWindow> {
         Some(FitWindow {
             train_from: self.train_from?,
             as_of: self.as_of,
         })
-    }
-
-    /// Whether the holdout fit, which makes the batch forecasts of finished
-    /// matches, learned from that result: the served fit's matches before
-    /// the split (the two share the burn-in, so the first kick-off).
-    pub fn holdout_trained_on(&self, kickoff: DateTime<Utc>) -> bool {
-        self.served_trained_on(kickoff) && kickoff < self.split_date
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use matchday_core::domain::{Match, OddsQuote, Score};
+use matchday_core::window::TrainedMatches;
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::{self, ImpliedMethod};
@@ -261,6 +262,9 @@ pub struct PipelineOutput {
     pub holdout: Fitted,
     /// The rows `model` was fitted on (the drift monitor's reference).
     pub served_rows: Vec<usize>,
+    /// The match ids of both fits' training rows (`trained_matches.json`),
+    /// from which every forecast's `out_of_sample` is read.
+    pub trained: TrainedMatches,
     pub card: ModelCard,
     /// `model` in ONNX.
     pub onnx_bytes: Vec<u8>,
@@ -588,11 +592,14 @@ pub fn run(
         timings,
         total: total.elapsed(),
     };
+    let ids = |rows: &[usize]| rows.iter().map(|&i| matches[i].id).collect();
+    let trained = TrainedMatches::new(card.run_id.clone(), ids(&served_idx), ids(&train_idx));
     Ok(PipelineOutput {
         features,
         split,
         model,
         holdout,
+        trained,
         served_rows: served_idx,
         card,
         onnx_bytes,

@@ -18,6 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use matchday_core::types::{
     MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
 };
+use matchday_core::window::TrainedMatches;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
@@ -28,6 +29,10 @@ use std::sync::Arc;
 pub const MATCHES: &str = "matches.parquet";
 pub const PREDICTIONS: &str = "predictions.parquet";
 pub const FEATURES: &str = "match_features.parquet";
+/// Optional: the training matches of the run that made the predictions
+/// (`matchday train`), from which each feature record says whether that
+/// run's served model learned the match's result.
+pub const TRAINED_MATCHES: &str = "trained_matches.json";
 
 /// How far probabilities may stray from summing to 1.
 pub const PROBABILITY_TOLERANCE: f64 = 1e-6;
@@ -50,6 +55,24 @@ pub(crate) fn parse_time(
 }
 
 /// Every record batch of a Parquet file.
+/// The run's training matches, which must be of the run the manifest names:
+/// another run's lists would say what a model that is not this version's
+/// learned.
+pub fn read_trained(bytes: &[u8], model_run_id: &str) -> Result<TrainedMatches, ArtifactError> {
+    let trained =
+        TrainedMatches::from_json(bytes).map_err(|e| ArtifactError::schema(TRAINED_MATCHES, e))?;
+    if trained.run_id != model_run_id {
+        return Err(ArtifactError::schema(
+            TRAINED_MATCHES,
+            format!(
+                "is of run `{}`, the predictions of run `{model_run_id}`; run `matchday train` and `matchday predict` again",
+                trained.run_id
+            ),
+        ));
+    }
+    Ok(trained)
+}
+
 pub fn read_batches(artifact: &str, bytes: Bytes) -> Result<Vec<RecordBatch>, ArtifactError> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.with_batch_size(8192).build())

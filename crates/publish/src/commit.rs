@@ -75,6 +75,11 @@ pub fn decode(bundle_bytes: &[u8]) -> Result<DataSet, ArtifactError> {
     let odds = optional(odds::ODDS).map(odds::read).transpose()?;
     let links = optional(links::LINKS).map(links::read).transpose()?;
     let roi = optional(roi::ROI).map(roi::read).transpose()?;
+    let trained = bundle
+        .files
+        .get(artifacts::TRAINED_MATCHES)
+        .map(|bytes| artifacts::read_trained(bytes, &bundle.manifest.model_run_id))
+        .transpose()?;
     let known: BTreeSet<i64> = matches.iter().map(|m| m.match_id).collect();
     let market = MarketData::restrict_to(
         odds.unwrap_or_default(),
@@ -88,6 +93,7 @@ pub fn decode(bundle_bytes: &[u8]) -> Result<DataSet, ArtifactError> {
         predictions,
         features,
         market,
+        trained,
     };
     data.check_consistency()?;
     Ok(data)

@@ -16,8 +16,9 @@ use matchday_core::market::card;
 use matchday_core::market::wire::SummaryRecord;
 use matchday_core::recent::{self, RecentResult, RecentResults};
 use matchday_core::types::{MatchStatus, MatchSummary, PrecomputedPrediction};
+use matchday_core::window::TrainedMatches;
 use serde_json::value::RawValue;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Average records per bucket: a lookup reads ~32 small JSON records (~12 KB)
 /// instead of one, in exchange for ~30x fewer writes at publish time (Spin's
@@ -34,32 +35,24 @@ pub struct DataSet {
     /// The optional market artifacts (odds, links, ROI), restricted to
     /// known matches; empty when the bundle has none.
     pub market: MarketData,
+    /// The training matches of the manifest's run, when the bundle has them.
+    pub trained: Option<TrainedMatches>,
 }
 
 impl DataSet {
-    /// Whether these matches are, as far as the files can show, the store
-    /// the manifest's run was trained on with its training counts checked
-    /// (`DataPointer::run_store_checked`): `matchday predict` flags every
-    /// forecast only after finding the card's counts, and forecasts every
-    /// feature row with that run. So: every forecast flagged and of that
-    /// run, and exactly one per feature row. Features re-run after another
-    /// import without a new `predict` leave rows unforecast (and a changed
-    /// status is refused by `check_consistency`), so they are not checked.
-    pub fn run_store_checked(&self) -> bool {
-        let run = &self.manifest.model_run_id;
-        let forecast: HashSet<i64> = self.predictions.iter().map(|p| p.match_id).collect();
-        !self.predictions.is_empty()
-            && self
-                .predictions
-                .iter()
-                .all(|p| p.out_of_sample.is_some() && p.model_run_id == *run)
-            && forecast.len() == self.predictions.len()
-            && forecast.len() == self.features.rows.len()
-            && self
-                .features
-                .rows
-                .iter()
-                .all(|f| forecast.contains(&f.match_id))
+    /// Whether a flagged forecast of the manifest's run says otherwise than
+    /// the run's lists: `matchday predict` forecasts finished matches with
+    /// the holdout fit and upcoming ones with the served fit.
+    fn flag_contradicts_training(&self, p: &PrecomputedPrediction) -> bool {
+        let (Some(trained), Some(flag)) = (&self.trained, p.out_of_sample) else {
+            return false;
+        };
+        let learned = if p.is_future {
+            trained.served_learned(p.match_id)
+        } else {
+            trained.holdout_learned(p.match_id)
+        };
+        p.model_run_id == trained.run_id && flag == learned
     }
 
     /// The match summaries by id.
@@ -68,19 +61,25 @@ impl DataSet {
     }
 
     /// Checks the artifacts against each other: every prediction and feature
-    /// row is of a known match, and predictions agree with match status.
+    /// row is of a known match, predictions agree with match status, and
+    /// the run's flagged forecasts with its training matches, when the
+    /// bundle has them.
     pub fn check_consistency(&self) -> Result<(), ArtifactError> {
         let by_id = self.summaries();
         for (row, p) in self.predictions.iter().enumerate() {
             let m = summary_of(&by_id, crate::artifacts::PREDICTIONS, row, p.match_id)?;
-            if p.is_future != (m.status == MatchStatus::Upcoming) {
+            let problem = if p.is_future != (m.status == MatchStatus::Upcoming) {
+                Some("is_future disagrees with matches.parquet")
+            } else if self.flag_contradicts_training(p) {
+                Some("out_of_sample disagrees with trained_matches.json")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
                 return Err(ArtifactError::row(
                     crate::artifacts::PREDICTIONS,
                     row,
-                    format!(
-                        "is_future disagrees with matches.parquet for match {}",
-                        p.match_id
-                    ),
+                    format!("{problem} for match {}", p.match_id),
                 ));
             }
         }
@@ -189,8 +188,8 @@ pub fn build(
         json::precomputed,
         layout::prediction_bucket_key,
     )?;
-    // With each match's kick-off and status, so `GET /predict/{id}` can say
-    // whether the serving model learned from its result.
+    // With each match's kick-off and whether the run's served fit learned
+    // its result, so `GET /predict/{id}` can say so of the serving model.
     let by_id = data.summaries();
     let feature_records: Vec<(i64, Vec<u8>)> = data
         .features
@@ -200,8 +199,8 @@ pub fn build(
         .map(|(row, f)| {
             let m = summary_of(&by_id, crate::artifacts::FEATURES, row, f.match_id)?;
             let values = feature_values(&data.features.names, f);
-            let finished = m.status == MatchStatus::Finished;
-            let record = FeatureRecord::encode(&m.start_time_utc, finished, values);
+            let learned = data.trained.as_ref().map(|t| t.served_learned(f.match_id));
+            let record = FeatureRecord::encode(&m.start_time_utc, learned, values);
             Ok((f.match_id, record))
         })
         .collect::<Result<_, ArtifactError>>()?;
@@ -296,7 +295,6 @@ pub fn build(
         as_of: data.manifest.as_of.clone(),
         predictions_computed_at: data.manifest.predictions_computed_at.clone(),
         model_run_id: data.manifest.model_run_id.clone(),
-        run_store_checked: data.run_store_checked(),
         counts: Counts {
             matches: data.matches.len() as u32,
             predictions: data.predictions.len() as u32,

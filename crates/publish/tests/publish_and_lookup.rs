@@ -11,6 +11,7 @@ use matchday_core::lookup;
 use matchday_core::types::{
     MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
 };
+use matchday_core::window::TrainedMatches;
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable};
 use matchday_publish::bundle::{Bundle, BundleManifest, FORMAT};
 use matchday_publish::commit::{self, PublishError};
@@ -101,7 +102,18 @@ fn pack(
     features: &FeatureTable,
     run: &str,
 ) -> Vec<u8> {
-    let files = BTreeMap::from([
+    pack_with(matches, predictions, features, run, None)
+}
+
+/// The bundle with the run's training matches when `trained` is given.
+fn pack_with(
+    matches: &[MatchSummary],
+    predictions: &[PrecomputedPrediction],
+    features: &FeatureTable,
+    run: &str,
+    trained: Option<&TrainedMatches>,
+) -> Vec<u8> {
+    let mut files = BTreeMap::from([
         (
             artifacts::MATCHES.to_string(),
             artifacts::write_matches(matches).unwrap(),
@@ -115,6 +127,9 @@ fn pack(
             artifacts::write_features(features).unwrap(),
         ),
     ]);
+    if let Some(trained) = trained {
+        files.insert(artifacts::TRAINED_MATCHES.to_string(), trained.to_json());
+    }
     let manifest = BundleManifest {
         format: FORMAT,
         created_at: "2026-11-23T10:00:00Z".into(),
@@ -123,6 +138,17 @@ fn pack(
         model_run_id: run.into(),
     };
     Bundle { manifest, files }.pack().unwrap()
+}
+
+/// The training matches of `sample(n, upcoming_from, run)`'s run: the
+/// holdout fit learned the first 100 days, the served fit every finished
+/// match.
+fn trained(upcoming_from: usize, run: &str) -> TrainedMatches {
+    TrainedMatches::new(
+        run.into(),
+        (1000..1000 + upcoming_from as i64).collect(),
+        (1000..1100).collect(),
+    )
 }
 
 fn now(second: u32) -> chrono::DateTime<chrono::Utc> {
@@ -696,58 +722,103 @@ fn recent_results(kv: &MemoryKv) -> Vec<matchday_core::recent::RecentResult> {
     out
 }
 
-#[test]
-fn a_feature_record_carries_its_matchs_kickoff_and_whether_it_is_finished() {
-    let kv = MemoryKv::new();
-    block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
+/// The facts of the feature record of match `id` in the live version.
+fn facts_of(kv: &MemoryKv, id: i64) -> (FeatureRecord, matchday_core::feature_record::MatchFacts) {
     let pointer: layout::DataPointer =
         serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
-    for (i, finished) in [(3, true), (589, true), (590, false), (599, false)] {
+    let key = layout::feature_bucket_key(&pointer.version, layout::bucket_of(id, pointer.buckets));
+    let bytes = block_on(kv.get(&key)).unwrap().expect("bucket");
+    let bucket = RecordBucket::decode(&bytes).unwrap();
+    let record = FeatureRecord::decode(bucket.find(id).expect("record")).unwrap();
+    let facts = record.facts.expect("a new publish writes the facts");
+    (record, facts)
+}
+
+#[test]
+fn a_feature_record_carries_its_kickoff_and_whether_the_runs_served_fit_learned_it() {
+    let (matches, predictions, features) = sample(600, 590, RUN);
+    let lists = trained(590, RUN);
+    let kv = MemoryKv::new();
+    let bundle = pack_with(&matches, &predictions, &features, RUN, Some(&lists));
+    block_on(commit::publish(&kv, &bundle, now(0))).unwrap();
+    for (i, learned) in [(3, true), (589, true), (590, false), (599, false)] {
         let id = 1000 + i;
-        let key =
-            layout::feature_bucket_key(&pointer.version, layout::bucket_of(id, pointer.buckets));
-        let bytes = block_on(kv.get(&key)).unwrap().expect("bucket");
-        let bucket = RecordBucket::decode(&bytes).unwrap();
-        let record = FeatureRecord::decode(bucket.find(id).expect("record")).unwrap();
-        let facts = record.facts.expect("a new publish writes the facts");
-        assert_eq!(facts.finished, finished, "match {id}");
+        let (record, facts) = facts_of(&kv, id);
+        assert_eq!(facts.learned, Some(learned), "match {id}");
         let day =
             chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new(i as u64);
         assert_eq!(facts.kickoff.to_rfc3339(), format!("{day}T15:00:00+00:00"));
         assert_eq!(record.values["diff_elo"], i as f64);
     }
-    // Every forecast of the bundle carries its flag: `matchday predict`
-    // found the card's training counts, so this is that run's checked store.
-    assert!(pointer.run_store_checked);
-    assert_eq!(pointer.model_run_id, RUN);
 
-    // Not a checked store: one forecast without a flag (a seed-format file,
-    // or a batch whose count check failed); a forecast of another run; a
-    // feature row no forecast covers (features re-run after another import,
-    // with the old predictions).
-    type Edit = dyn Fn(&mut Vec<MatchSummary>, &mut Vec<PrecomputedPrediction>, &mut FeatureTable);
-    let checked = |edit: &Edit| {
-        let (mut matches, mut predictions, mut features) = sample(600, 590, RUN);
-        edit(&mut matches, &mut predictions, &mut features);
-        let kv = MemoryKv::new();
-        let bundle = pack(&matches, &predictions, &features, RUN);
-        block_on(commit::publish(&kv, &bundle, now(0))).unwrap();
-        let pointer: layout::DataPointer =
-            serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
-        pointer.run_store_checked
+    // Without the lists (a work directory trained before they existed):
+    // the kick-off alone, and the component falls back to the card's window.
+    let kv = MemoryKv::new();
+    block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
+    assert_eq!(facts_of(&kv, 1003).1.learned, None);
+}
+
+#[test]
+fn training_matches_of_another_run_or_contradicting_the_flags_are_refused() {
+    let (matches, mut predictions, features) = sample(600, 590, RUN);
+    let kv = MemoryKv::new();
+    let refused = |predictions: &[PrecomputedPrediction], lists: &TrainedMatches| {
+        let bundle = pack_with(&matches, predictions, &features, RUN, Some(lists));
+        let err = block_on(commit::publish(&kv, &bundle, now(0))).unwrap_err();
+        assert!(matches!(err, PublishError::Invalid(_)), "{err}");
+        assert!(kv.keys().is_empty(), "a rejected upload writes nothing");
+        err.to_string()
     };
-    assert!(checked(&|_, _, _| {}));
-    assert!(!checked(&|_, p, _| p[7].out_of_sample = None));
-    assert!(!checked(&|_, p, _| p[7].model_run_id = "older-run".into()));
-    assert!(!checked(&|m, _, f| {
-        let mut newcomer = m[3].clone();
-        newcomer.match_id = 99_999;
-        m.push(newcomer);
-        f.rows.push(FeatureRow {
-            match_id: 99_999,
-            values: vec![Some(1.0), None],
-        });
-    }));
+    let err = refused(&predictions, &trained(590, "older-run"));
+    assert!(
+        err.contains("trained_matches.json: is of run `older-run`"),
+        "{err}"
+    );
+    let corrupt = TrainedMatches::new(RUN.into(), vec![], vec![]);
+    let mut json: Value = serde_json::from_slice(&corrupt.to_json()).unwrap();
+    json["served"] = serde_json::json!("all of them");
+    let bundle_err = {
+        let mut bundle = Bundle::unpack(&bundle_bytes(600, 590, RUN)).unwrap();
+        bundle.files.insert(
+            artifacts::TRAINED_MATCHES.to_string(),
+            serde_json::to_vec(&json).unwrap(),
+        );
+        block_on(commit::publish(&kv, &bundle.pack().unwrap(), now(0))).unwrap_err()
+    };
+    assert!(
+        bundle_err
+            .to_string()
+            .starts_with("trained_matches.json: trained matches are corrupt"),
+        "{bundle_err}"
+    );
+
+    // Day 7 is one of the holdout fit's training matches, day 100 is not.
+    predictions[7].out_of_sample = Some(true);
+    let err = refused(&predictions, &trained(590, RUN));
+    assert!(
+        err.contains("row 7: out_of_sample disagrees with trained_matches.json for match 1007"),
+        "{err}"
+    );
+    predictions[7].out_of_sample = Some(false);
+    predictions[100].out_of_sample = Some(false);
+    refused(&predictions, &trained(590, RUN));
+    // An upcoming match was learned by no fit.
+    predictions[100].out_of_sample = Some(true);
+    predictions[595].out_of_sample = Some(false);
+    refused(&predictions, &trained(590, RUN));
+
+    // Unflagged forecasts, and forecasts of another run, are not the lists' to check.
+    predictions[595].out_of_sample = None;
+    predictions[7].model_run_id = "older-run".into();
+    predictions[7].out_of_sample = Some(true);
+    let bundle = pack_with(
+        &matches,
+        &predictions,
+        &features,
+        RUN,
+        Some(&trained(590, RUN)),
+    );
+    block_on(commit::publish(&kv, &bundle, now(0))).unwrap();
 }
 
 #[test]

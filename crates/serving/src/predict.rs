@@ -464,12 +464,14 @@ async fn by_id<K: KvWrite>(
     let model = model(ctx, alias.version).await?;
     let row = features::align_values(&record.values, &model);
     let probabilities = infer(ctx, &model, row)?;
-    // Whether this model learned the match's result, by its card's window;
-    // "it did" only on the checked store of the model's own run.
-    let same_store = pointer.run_store_checked && pointer.model_run_id == model.card.run_id;
+    // Whether this model learned the match's result: the record's answer
+    // is that of the version's run, so it speaks for that run's model only;
+    // any other falls back to its card's window.
     let out_of_sample = record.facts.and_then(|facts| {
+        let own_run = pointer.model_run_id == model.card.run_id;
+        let learned = facts.learned.filter(|_| own_run);
         let now = DateTime::from_timestamp(ctx.now.unix, 0)?;
-        window::out_of_sample(model.fit_window, facts, same_store, now)
+        window::out_of_sample(model.fit_window, facts, learned, now)
     });
     let subject = Subject {
         match_id: Some(id),

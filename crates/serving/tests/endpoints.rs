@@ -267,30 +267,34 @@ fn a_prediction_by_id_says_whether_the_answering_model_learned_the_result() {
     );
 
     // Trained from row 2's kick-off up to the moment row 7's result was
-    // known (2 h 30 min after its kick-off; `fixture_facts`).
+    // known (2 h 30 min after its kick-off; `fixture_kickoff`), but row 4
+    // is not among its training matches (a league imported after
+    // training): its run's lists, not the window, say so.
     let windowed = with_window(&logreg(), "2023-01-04T15:00:00Z", "2023-01-09T17:30:00Z");
     let v2 = publish(&service.kv, &windowed, None);
     promote(&service.kv, Alias::Champion, v2, true);
     promote(&service.kv, Alias::Challenger, windowless, true);
-    // The live data is the store that model was trained on.
-    publish_features_of(&service.kv, &registry_run_id(&windowed));
+    let learned = |i: usize| (2..=7).contains(&i) && i != 4;
+    publish_features_of(&service.kv, &registry_run_id(&windowed), learned);
     for i in 0..15 {
         let id = FIRST_MATCH + i as i64;
-        let expected = Some(!(2..=7).contains(&i));
+        let expected = Some(!learned(i));
         let got = parsed(&service.get(&format!("/predict/{id}")));
         assert_eq!(got.prediction.model_version, v2.to_string());
         assert_eq!(
             got.out_of_sample,
             expected,
-            "row {i} ({:?})",
-            fixture_facts(i)
+            "row {i} ({})",
+            fixture_kickoff(i)
         );
         let again = parsed(&service.get(&format!("/predict/{id}")));
         assert!(again.cached);
         assert_eq!(again.out_of_sample, expected, "row {i} from the cache");
     }
-    // The flag is the answering model's: the challenger has no window.
+    // The flag is the answering model's: the lists are of another run's
+    // model, and the challenger has no window.
     assert_eq!(flag("/predict/1003?stage=challenger"), None);
+    assert_eq!(flag("/predict/1012?stage=challenger"), Some(true));
     // Inline features are of no published match.
     let inline = service.post(
         "/predict/",
@@ -300,18 +304,19 @@ fn a_prediction_by_id_says_whether_the_answering_model_learned_the_result() {
 }
 
 #[test]
-fn a_model_is_never_said_to_have_learned_a_result_of_data_not_checked_against_it() {
-    let service = Service::new();
-    // Published by another run (`publish_features`: run "run"), or by this
-    // model's run without the count check: the window cannot vouch that
-    // the model saw these results (a league imported after training would
-    // look the same), while what lies outside it is out of sample anyway.
+fn without_its_own_runs_lists_a_model_is_never_said_to_have_learned_a_result() {
+    // The lists of another run, or none (a bundle without them): the window
+    // cannot vouch that the model saw a result inside it (a league imported
+    // after training would look the same), while what lies outside it is
+    // out of sample anyway.
     let windowed = with_window(&logreg(), "2023-01-04T15:00:00Z", "2023-01-09T17:30:00Z");
-    for checked in [false, true] {
+    for own_run_without_lists in [false, true] {
         let service = Service::new();
-        publish_features(&service.kv);
-        if checked {
-            mark_store_of(&service.kv, "another-run");
+        if own_run_without_lists {
+            publish_features(&service.kv);
+            set_run(&service.kv, &registry_run_id(&windowed));
+        } else {
+            publish_features_of(&service.kv, "another-run", |_| true);
         }
         publish(&service.kv, &windowed, None);
         for i in 0..15 {
@@ -321,26 +326,12 @@ fn a_model_is_never_said_to_have_learned_a_result_of_data_not_checked_against_it
             } else {
                 Some(true)
             };
-            assert_eq!(got.out_of_sample, expected, "row {i}, checked: {checked}");
+            assert_eq!(
+                got.out_of_sample, expected,
+                "row {i}, own run without lists: {own_run_without_lists}"
+            );
         }
     }
-    // The model's own run, but unchecked (a batch whose flags are null).
-    publish_features(&service.kv);
-    let mut pointer: matchday_core::layout::DataPointer = serde_json::from_slice(
-        &block_on(service.kv.get(matchday_core::layout::CURRENT))
-            .unwrap()
-            .unwrap(),
-    )
-    .unwrap();
-    pointer.model_run_id = registry_run_id(&windowed);
-    assert!(!pointer.run_store_checked);
-    block_on(service.kv.set(
-        matchday_core::layout::CURRENT,
-        &serde_json::to_vec(&pointer).unwrap(),
-    ))
-    .unwrap();
-    publish(&service.kv, &windowed, None);
-    assert_eq!(parsed(&service.get("/predict/1003")).out_of_sample, None);
 }
 
 #[test]
@@ -350,7 +341,7 @@ fn records_published_before_the_flag_are_served_without_it() {
         serde_json::to_vec(&values).unwrap()
     });
     let model = with_window(&logreg(), "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z");
-    mark_store_of(&service.kv, &registry_run_id(&model));
+    set_run(&service.kv, &registry_run_id(&model));
     publish(&service.kv, &model, None);
     for (id, row) in &rows {
         let got = parsed(&service.get(&format!("/predict/{id}")));

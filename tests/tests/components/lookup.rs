@@ -24,12 +24,15 @@ fn check_every_endpoint(app: &TestApp) {
     assert!(!upcoming.is_empty(), "the sample has upcoming fixtures");
 
     // The batch says which forecasts are out of sample: all but the holdout
-    // fit's training matches (result known at as-of, kick-off before the
-    // split, after the burn-in year, which no fit trains on).
-    let card: Value = serde_json::from_slice(
-        &std::fs::read(sample().data_dir.join("work/model_card.json")).unwrap(),
-    )
-    .unwrap();
+    // fit's training matches, as `train` listed them; which are, by the
+    // card's window, those with a result known at as-of, a kick-off before
+    // the split and after the burn-in year, which no fit trains on.
+    let work = sample().data_dir.join("work");
+    let card: Value =
+        serde_json::from_slice(&std::fs::read(work.join("model_card.json")).unwrap()).unwrap();
+    let lists = std::fs::read(work.join(matchday_publish::artifacts::TRAINED_MATCHES)).unwrap();
+    let lists = matchday_core::window::TrainedMatches::from_json(&lists).unwrap();
+    assert_eq!(lists.run_id, card["run_id"].as_str().unwrap());
     let window = &card["data_window"];
     let at =
         |key: &str| chrono::DateTime::parse_from_rfc3339(window[key].as_str().unwrap()).unwrap();
@@ -40,6 +43,7 @@ fn check_every_endpoint(app: &TestApp) {
         let known = kickoff + chrono::Duration::minutes(150) <= as_of;
         let trained_on = !p.is_future && first <= kickoff && kickoff < split && known;
         assert_eq!(p.out_of_sample, Some(!trained_on), "match {}", p.match_id);
+        assert_eq!(trained_on, lists.holdout_learned(p.match_id), "{p:?}");
         burn_in += usize::from(kickoff < first);
     }
     assert!(

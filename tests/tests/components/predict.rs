@@ -347,14 +347,16 @@ fn a_prediction_by_id_says_whether_the_served_fit_learned_the_result() {
     // The served fit learned from every finished match after the burn-in
     // year, the test split included. So `/predict/{id}` is in sample where
     // the batch forecast is (the holdout fit's training matches, checked
-    // against its count in lookup.rs) and on the test split, and out of
-    // sample on fixtures and the burn-in year. The batch flags come through
-    // the same kick-off rule (`core::window`), so this checks the wiring
-    // through the real host; the rule's edges are checked natively, and
-    // against the fit's own training rows in matchday-ml.
+    // against the card's window and count in lookup.rs) and on the test
+    // split, and out of sample on fixtures and the burn-in year. This
+    // checks the wiring through the real host (the lists `train` wrote,
+    // through the bundle, into the feature records); the rule's edges are
+    // checked natively, and the lists against the fit's own training rows
+    // in matchday-ml.
     let app = app_with_model(AppOptions::default());
-    // The same weights under another run's card, as challenger: the sample
-    // is not its checked store, so it is never said to have learned a result.
+    // The same weights under another run's card, as challenger: the
+    // published lists are not its run's, so it is never said to have
+    // learned a result.
     let mut card: Value = serde_json::from_slice(&sample_model().card).unwrap();
     card["run_id"] = "another-run".into();
     let other = ModelUpload {

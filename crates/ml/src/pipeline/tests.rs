@@ -222,42 +222,53 @@ fn onnx_files_reproduce_the_predictions() {
 }
 
 #[test]
-fn the_card_names_exactly_the_matches_each_fit_trained_on() {
+fn the_lists_name_exactly_the_matches_each_fit_trained_on_and_the_window_covers_them() {
     let data = league();
     let config = config(&data);
     let out = run_quietly(&data, &config);
-    let trained = trainable(&data.matches, &out.split.train, config.cv.burn_in_days);
+    let holdout_rows = trainable(&data.matches, &out.split.train, config.cv.burn_in_days);
     assert!(
-        trained.len() < out.split.train.len(),
+        holdout_rows.len() < out.split.train.len(),
         "the fixture has burn-in matches, which no fit trains on"
     );
-    let window = &out.card.data_window;
+    assert_eq!(out.trained.run_id, out.card.run_id);
+    let window = out.card.data_window.fit_window().expect("a window");
     for (i, m) in data.matches.iter().enumerate() {
-        let at = m.kickoff;
-        assert_eq!(
-            window.holdout_trained_on(at),
-            trained.contains(&i),
-            "{i} at {at}"
-        );
         let served = out.served_rows.contains(&i);
-        assert_eq!(window.served_trained_on(at), served, "{i} at {at}");
+        assert_eq!(out.trained.served_learned(m.id), served, "{i}");
+        assert_eq!(
+            out.trained.holdout_learned(m.id),
+            holdout_rows.contains(&i),
+            "{i}"
+        );
+        // What the card's window covers among finished matches is exactly
+        // the served fit's rows, so outside it nothing was learned.
+        if m.score.is_some() {
+            assert_eq!(window.covers(m.kickoff), served, "{i} at {}", m.kickoff);
+        }
     }
+    assert_eq!(out.trained.served.len(), out.card.data_window.n_train);
+    assert_eq!(
+        out.trained.holdout.len(),
+        out.card.data_window.holdout_n_train
+    );
 
-    // `GET /predict/{id}` reads the same window from the card's JSON and
-    // flags the served fit's forecasts by it (on this store, checked).
+    // `GET /predict/{id}` reads the window from the card's JSON, and the
+    // list's answer from the feature record: together, the served fit's rows.
     let json = serde_json::to_value(&out.card).unwrap();
     let read = FitWindow::from_card(&json["data_window"]).unwrap();
-    assert!(read.is_some());
-    assert_eq!(read, window.fit_window());
+    assert_eq!(read, Some(window));
     let later = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
     for (i, m) in data.matches.iter().enumerate() {
-        if m.score.is_some() {
-            let facts = MatchFacts {
-                kickoff: m.kickoff,
-                finished: true,
-            };
-            let flag = out_of_sample(read, facts, true, later);
-            assert_eq!(flag, Some(!out.served_rows.contains(&i)), "{i}");
+        let facts = MatchFacts {
+            kickoff: m.kickoff,
+            learned: Some(out.trained.served_learned(m.id)),
+        };
+        let flag = out_of_sample(read, facts, facts.learned, later);
+        assert_eq!(flag, Some(!out.served_rows.contains(&i)), "{i}");
+        if m.score.is_some() && !out.served_rows.contains(&i) {
+            let no_list = out_of_sample(read, facts, None, later);
+            assert_eq!(no_list, Some(true), "{i}: outside the window");
         }
     }
 }

@@ -78,39 +78,40 @@ pub const FIRST_MATCH: i64 = 1000;
 
 /// A live data version whose feature records are the rows of
 /// `expected.json` (match ids FIRST_MATCH + row), nulls left out as the
-/// publisher does, each with its [`fixture_facts`].
+/// publisher does, each with its [`fixture_kickoff`] and no list of
+/// training matches (a bundle without `trained_matches.json`).
 pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
     publish_feature_records(kv, |i, values| {
-        let (kickoff, finished) = fixture_facts(i);
-        FeatureRecord::encode(kickoff, finished, values)
+        FeatureRecord::encode(fixture_kickoff(i), None, values)
     })
 }
 
-/// [`publish_features`] as the checked store of `run_id`'s model.
-pub fn publish_features_of(kv: &MemoryKv, run_id: &str) {
-    publish_features(kv);
-    mark_store_of(kv, run_id);
+/// [`publish_features`] as a version of `run_id`'s batch, whose lists say
+/// that run's served fit learned the results of the rows `learned` picks.
+pub fn publish_features_of(kv: &MemoryKv, run_id: &str, learned: impl Fn(usize) -> bool) {
+    publish_feature_records(kv, |i, values| {
+        FeatureRecord::encode(fixture_kickoff(i), Some(learned(i)), values)
+    });
+    set_run(kv, run_id);
 }
 
-/// Marks the live data as the checked store of `run_id`'s model (the data
-/// pointer's `run_store_checked`), as `matchday publish` sends it after
-/// `predict` found the card's training counts.
-pub fn mark_store_of(kv: &MemoryKv, run_id: &str) {
+/// Names `run_id` as the run of the live data version's batch
+/// (`DataPointer::model_run_id`).
+pub fn set_run(kv: &MemoryKv, run_id: &str) {
     block_on(async {
         let raw = kv.get(layout::CURRENT).await.unwrap().unwrap();
         let mut pointer: DataPointer = serde_json::from_slice(&raw).unwrap();
         pointer.model_run_id = run_id.into();
-        pointer.run_store_checked = true;
         kv.set(layout::CURRENT, &serde_json::to_vec(&pointer).unwrap())
             .await
             .unwrap();
     });
 }
 
-/// Kick-off and whether it is finished, of the fixture's row `i`: rows 0-9
-/// were played on consecutive days of 2023 (row 0 on 2 January), rows 10
-/// and up are fixtures after [`NOW`].
-pub fn fixture_facts(i: usize) -> (&'static str, bool) {
+/// Kick-off of the fixture's row `i`: rows 0-9 were played on consecutive
+/// days of 2023 (row 0 on 2 January), rows 10 and up are fixtures after
+/// [`NOW`].
+pub fn fixture_kickoff(i: usize) -> &'static str {
     const PLAYED: [&str; 10] = [
         "2023-01-02T15:00:00Z",
         "2023-01-03T15:00:00Z",
@@ -123,10 +124,7 @@ pub fn fixture_facts(i: usize) -> (&'static str, bool) {
         "2023-01-10T15:00:00Z",
         "2023-01-11T15:00:00Z",
     ];
-    match PLAYED.get(i) {
-        Some(kickoff) => (kickoff, true),
-        None => ("2026-11-28T15:00:00Z", false),
-    }
+    PLAYED.get(i).copied().unwrap_or("2026-11-28T15:00:00Z")
 }
 
 /// The same data version with each record as `encode` writes it from the
@@ -185,7 +183,6 @@ async fn make_live(
         as_of: "2023-04-01T00:00:00Z".into(),
         predictions_computed_at: COMPUTED_AT.into(),
         model_run_id: "run".into(),
-        run_store_checked: false,
         counts: Counts::default(),
         market: None,
         recent_results,

@@ -12,8 +12,9 @@ use matchday_core::leagues;
 use matchday_core::types::{
     MatchStatus, MatchSummary, Outcome, PrecomputedPrediction, Probabilities,
 };
+use matchday_core::window::TrainedMatches;
 use matchday_data::Store;
-use matchday_ml::card::{DataWindow, ModelCard};
+use matchday_ml::card::ModelCard;
 use matchday_ml::pipeline::{self, PipelineConfig};
 use matchday_ml::split::{default_split, is_future};
 use matchday_publish::artifacts::{self, FeatureRow, FeatureTable, format_time};
@@ -208,6 +209,7 @@ pub fn train(data_dir: &Path, args: &TrainArgs) -> Result<()> {
     };
     let model = target.write(workdir::MODEL, &output.onnx_bytes)?;
     target.write(workdir::HOLDOUT_MODEL, &output.holdout_onnx_bytes)?;
+    target.write(artifacts::TRAINED_MATCHES, &output.trained.to_json())?;
     let card = target.write(workdir::MODEL_CARD, output.card.to_json().as_bytes())?;
     println!("{}", output.report);
     println!("model → {} (card {})", model.display(), card.display());
@@ -223,44 +225,54 @@ fn outcome(p: [f32; 3]) -> ([f64; 3], Outcome) {
 }
 
 /// For each batch row, whether the fit forecasting it (the served one for
-/// upcoming rows, the holdout one for the rest) was trained on its result;
-/// an error saying why when that cannot be known.
+/// upcoming rows, the holdout one for the rest) was trained on its result,
+/// from the lists `train` wrote beside the model; an error saying why when
+/// they are not the model's.
 ///
-/// Read from the card's window, not from the features' as-of date, since
-/// `features` may have been re-run without retraining. The window knows only
-/// kick-off times, so it is trusted only when it finds exactly the card's
-/// training counts among the published matches: a store changed since
-/// `train` (another league imported) would make it claim matches no fit saw.
+/// Read from the lists, not from the features' as-of date, since `features`
+/// may have been re-run without retraining (another league imported, an
+/// earlier as-of date): a match id names the same match in any store.
 fn trained_on(
-    window: &DataWindow,
-    kickoffs: &[DateTime<Utc>],
+    trained: Option<&TrainedMatches>,
+    run_id: &str,
+    ids: &[i64],
     upcoming: &[bool],
 ) -> std::result::Result<Vec<bool>, String> {
-    let holdout = kickoffs
-        .iter()
-        .filter(|&&k| window.holdout_trained_on(k))
-        .count();
-    let served = kickoffs
-        .iter()
-        .filter(|&&k| window.served_trained_on(k))
-        .count();
-    if (holdout, served) != (window.holdout_n_train, window.n_train) {
+    let Some(trained) = trained else {
         return Err(format!(
-            "the store is not the one `matchday train` used ({holdout} and {served} published matches in the holdout and served fits' windows, {} and {} trained on): no forecast is marked in or out of sample; run `matchday train` again",
-            window.holdout_n_train, window.n_train
+            "no {} (the model was trained before the lists existed): no forecast is marked in or out of sample; run `matchday train` again",
+            artifacts::TRAINED_MATCHES
+        ));
+    };
+    if trained.run_id != run_id {
+        return Err(format!(
+            "{} is of run `{}`, the model of run `{run_id}`: no forecast is marked in or out of sample; run `matchday train` again",
+            artifacts::TRAINED_MATCHES,
+            trained.run_id
         ));
     }
-    Ok(kickoffs
+    Ok(ids
         .iter()
         .zip(upcoming)
-        .map(|(&k, &is_upcoming)| {
+        .map(|(&id, &is_upcoming)| {
             if is_upcoming {
-                window.served_trained_on(k)
+                trained.served_learned(id)
             } else {
-                window.holdout_trained_on(k)
+                trained.holdout_learned(id)
             }
         })
         .collect())
+}
+
+/// The run's training matches, when `train` wrote them (a work directory
+/// trained before they existed has none).
+fn read_trained(work: &WorkDir) -> Result<Option<TrainedMatches>> {
+    if !work.path(artifacts::TRAINED_MATCHES).exists() {
+        return Ok(None);
+    }
+    let bytes = work.read(artifacts::TRAINED_MATCHES, "train")?;
+    let trained = TrainedMatches::from_json(&bytes).map_err(anyhow::Error::msg)?;
+    Ok(Some(trained))
 }
 
 pub fn predict(data_dir: &Path) -> Result<()> {
@@ -342,21 +354,16 @@ pub fn predict(data_dir: &Path) -> Result<()> {
     spinner.finish_and_clear();
 
     let computed_at = format_time(Utc::now());
-    let kickoffs: Vec<DateTime<Utc>> = summaries
-        .iter()
-        .map(|m| {
-            DateTime::parse_from_rfc3339(&m.start_time_utc)
-                .map(|t| t.with_timezone(&Utc))
-                .with_context(|| format!("match {} has a malformed start time", m.match_id))
-        })
-        .collect::<Result<_>>()?;
-    let trained_on: Vec<Option<bool>> = match trained_on(&card.data_window, &kickoffs, &upcoming) {
-        Ok(flags) => flags.into_iter().map(Some).collect(),
-        Err(why) => {
-            eprintln!("warning: {why}");
-            vec![None; kickoffs.len()]
-        }
-    };
+    let ids: Vec<i64> = summaries.iter().map(|m| m.match_id).collect();
+    let trained = read_trained(&work)?;
+    let trained_on: Vec<Option<bool>> =
+        match trained_on(trained.as_ref(), &card.run_id, &ids, &upcoming) {
+            Ok(flags) => flags.into_iter().map(Some).collect(),
+            Err(why) => {
+                eprintln!("warning: {why}");
+                vec![None; ids.len()]
+            }
+        };
     let mut predictions = Vec::with_capacity(upcoming.len());
     for (((m, p), &is_upcoming), trained) in summaries
         .into_iter()
@@ -446,43 +453,28 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_marked_by_the_fit_that_forecast_them_while_the_store_matches_the_card() {
-        let day = |raw| parse_date("test", raw).unwrap();
-        let mut window = DataWindow {
-            as_of: day("2023-04-01"),
-            split_date: day("2021-07-01"),
-            train_from: Some(day("2006-08-01")),
-            train_to: Some(day("2023-03-31T14:00:00Z")),
-            test_from: Some(day("2021-08-01")),
-            test_to: Some(day("2023-03-31T14:00:00Z")),
-            n_train: 3,
-            holdout_train_to: Some(day("2010-01-01")),
-            holdout_n_train: 1,
-            n_test: 2,
-            n_unlabeled: 2,
-            n_future: 1,
-        };
-        let kickoffs = [
-            "2005-09-01",           // the burn-in: no fit's
-            "2010-01-01",           // the holdout fit's (and the served one's)
-            "2022-01-01",           // the test split: the served fit's only
-            "2023-03-31T14:00:00Z", // known at as-of: the served fit's
-            "2023-03-31T23:00:00Z", // still being played at as-of
-            "2023-05-01",           // upcoming
-        ]
-        .map(day);
+    fn rows_are_marked_by_the_fit_that_forecast_them_from_the_runs_lists() {
+        let lists = TrainedMatches::new("run-a".into(), vec![2, 3, 4, 7], vec![2]);
+        // 1: the burn-in, no fit's; 2: the holdout fit's (and the served
+        // one's); 3, 4: the served fit's only; 5: not in the store `train`
+        // read (a league imported since); 6: upcoming.
+        let ids = [1, 2, 3, 4, 5, 6];
         let upcoming = [false, false, false, false, false, true];
-        let marked = trained_on(&window, &kickoffs, &upcoming).unwrap();
+        let marked = trained_on(Some(&lists), "run-a", &ids, &upcoming).unwrap();
         assert_eq!(marked, [false, true, false, false, false, false]);
         // Features built for an as-of date before the card's: an "upcoming"
         // row the served fit trained on is in sample.
-        let earlier = [false, false, false, true, false, true];
-        assert!(trained_on(&window, &kickoffs, &earlier).unwrap()[3]);
-        // A store with a match the card did not count: nothing is claimed,
-        // and the warning gives both counts.
-        window.holdout_n_train = 2;
-        let why = trained_on(&window, &kickoffs, &upcoming).unwrap_err();
-        assert!(why.contains("(1 and 3 published matches"), "{why}");
-        assert!(why.contains("2 and 3 trained on"), "{why}");
+        let earlier = [false, false, false, false, false, true];
+        let ids_earlier = [1, 2, 3, 4, 5, 7];
+        assert!(trained_on(Some(&lists), "run-a", &ids_earlier, &earlier).unwrap()[5]);
+        // Lists of another run, or none: nothing is claimed, and the
+        // warning says why.
+        let why = trained_on(Some(&lists), "run-b", &ids, &upcoming).unwrap_err();
+        assert!(
+            why.contains("trained_matches.json is of run `run-a`, the model of run `run-b`"),
+            "{why}"
+        );
+        let why = trained_on(None, "run-a", &ids, &upcoming).unwrap_err();
+        assert!(why.starts_with("no trained_matches.json"), "{why}");
     }
 }

@@ -119,8 +119,10 @@ pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
     ] {
         files.insert(name.to_string(), work.read(name, step)?);
     }
-    // Optional: a bundle without them publishes with empty market lists.
+    // Optional: a bundle without them publishes with empty market lists, and
+    // without the lists of training matches `GET /predict/{id}` says less.
     for (name, step) in [
+        (artifacts::TRAINED_MATCHES, "train"),
         (matchday_publish::odds::ODDS, "odds"),
         (matchday_publish::links::LINKS, "feed"),
         (matchday_publish::roi::ROI, "roi"),
