@@ -37,10 +37,20 @@ pub fn model_version_of_key(key: &str) -> Option<u64> {
     key.strip_prefix(PREFIX)?.split('/').next()?.parse().ok()
 }
 
+/// What an entry's fields mean; an entry of another schema is a miss, so a
+/// component upgrade never serves an answer computed by the rules it
+/// replaced. 1: `out_of_sample` from stop 35's window and training counts
+/// (entries without the field count as 0); 2: from the run's lists of
+/// training matches.
+pub const SCHEMA: u32 = 2;
+
 /// A cached prediction; the stage label is the request's, not stored (one
 /// version can be champion and challenger at once).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// [`SCHEMA`] when written.
+    #[serde(default)]
+    pub schema: u32,
     /// Unix seconds after which the entry is ignored.
     pub expires_at: i64,
     pub probabilities: Probabilities,
@@ -55,12 +65,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry, if `raw` is one and it is still fresh at `now`. A corrupt
-    /// entry is a miss, never an error: the cache is only an optimisation.
+    /// The entry, if `raw` is one of this [`SCHEMA`] and it is still fresh
+    /// at `now`. A corrupt entry is a miss, never an error: the cache is
+    /// only an optimisation.
     pub fn fresh(raw: &[u8], now: i64) -> Option<Entry> {
         serde_json::from_slice::<Entry>(raw)
             .ok()
-            .filter(|e| now < e.expires_at)
+            .filter(|e| e.schema == SCHEMA && now < e.expires_at)
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -84,6 +95,7 @@ mod tests {
     #[test]
     fn expired_or_corrupt_entries_are_misses() {
         let entry = Entry {
+            schema: SCHEMA,
             expires_at: 100,
             probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
             model_run_id: "r".into(),
@@ -97,6 +109,31 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_of_another_schema_is_a_miss() {
+        let entry = Entry {
+            schema: SCHEMA,
+            expires_at: 100,
+            probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
+            model_run_id: "r".into(),
+            features_computed_at: None,
+            out_of_sample: Some(false),
+            row_hash: None,
+        };
+        let mut stop_35: serde_json::Value = serde_json::from_slice(&entry.to_json()).unwrap();
+        stop_35.as_object_mut().unwrap().remove("schema");
+        assert_eq!(
+            Entry::fresh(&serde_json::to_vec(&stop_35).unwrap(), 0),
+            None
+        );
+        stop_35["schema"] = (SCHEMA + 1).into();
+        assert_eq!(
+            Entry::fresh(&serde_json::to_vec(&stop_35).unwrap(), 0),
+            None
+        );
+        assert!(Entry::fresh(&entry.to_json(), 0).is_some());
+    }
+
+    #[test]
     fn a_cached_answer_is_bit_identical_to_the_computed_one() {
         // Values whose shortest decimal form serde_json's default (fast)
         // parser reads back one ulp off; a hit must not differ from the miss.
@@ -105,6 +142,7 @@ mod tests {
             [0.5244121395226675, 0.26156019384979623, 0.21402766662753625],
         ] {
             let entry = Entry {
+                schema: SCHEMA,
                 expires_at: 1,
                 probabilities: Probabilities::from_array(p),
                 model_run_id: "r".into(),

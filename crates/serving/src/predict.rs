@@ -401,6 +401,7 @@ async fn remember<K: KvWrite>(
         return;
     }
     let entry = cache::Entry {
+        schema: cache::SCHEMA,
         expires_at: ctx
             .now
             .unix
