@@ -1,15 +1,17 @@
 //! The published feature record of one match, as the feature buckets hold
 //! it and `GET /predict/{id}` reads it.
 //!
-//! `{"kickoff": "2023-05-28T15:30:00Z", "learned": true, "features":
-//! {"diff_elo": 41.5, ...}}`: the feature values (name → number, unknown
-//! values left out, as the seed's lookup dropped NaN), with the facts the
-//! component needs to say whether the serving model learned from the
-//! match's result ([`crate::window::out_of_sample`]). `learned` is there
-//! when the publish had its run's list of training matches. Versions
-//! published before the kick-off was kept hold the bare feature map; they
-//! still read, without the facts; versions of stop 35 carry a `finished`
-//! flag that no reader needs any more.
+//! `{"kickoff": "2023-05-28T15:30:00Z", "finished": true, "learned": true,
+//! "features": {"diff_elo": 41.5, ...}}`: the feature values (name →
+//! number, unknown values left out, as the seed's lookup dropped NaN), with
+//! the facts the component needs to say whether the serving model learned
+//! from the match's result ([`crate::window::out_of_sample`]). `learned` is
+//! there when the publish had its run's list of training matches.
+//! `finished` is written for the readers of stop 35, which refuse an
+//! envelope without it (so a component rolled back still serves a newer
+//! version); this reader does not need it. Versions published before the
+//! kick-off was kept hold the bare feature map; they still read, without
+//! the facts.
 
 use crate::window::parse_time;
 use chrono::{DateTime, Utc};
@@ -36,10 +38,17 @@ pub struct FeatureRecord {
 }
 
 impl FeatureRecord {
-    /// The record's bytes; `kickoff` is the match summary's RFC 3339 time.
-    pub fn encode(kickoff: &str, learned: Option<bool>, values: FeatureValues) -> Vec<u8> {
+    /// The record's bytes; `kickoff` is the match summary's RFC 3339 time,
+    /// `finished` whether the version has its result.
+    pub fn encode(
+        kickoff: &str,
+        finished: bool,
+        learned: Option<bool>,
+        values: FeatureValues,
+    ) -> Vec<u8> {
         let mut record = Map::new();
         record.insert("kickoff".into(), Value::String(kickoff.into()));
+        record.insert("finished".into(), Value::Bool(finished));
         if let Some(learned) = learned {
             record.insert("learned".into(), Value::Bool(learned));
         }
@@ -102,7 +111,10 @@ mod tests {
     #[test]
     fn a_record_round_trips_with_its_facts() {
         for learned in [Some(true), Some(false), None] {
-            let bytes = FeatureRecord::encode("2023-05-28T15:30:00Z", learned, values());
+            let bytes = FeatureRecord::encode("2023-05-28T15:30:00Z", true, learned, values());
+            // What a component of stop 35 requires to read it.
+            let raw: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(raw["finished"], true);
             let read = FeatureRecord::decode(&bytes).unwrap();
             assert_eq!(read.values, values());
             let facts = read.facts.unwrap();
@@ -112,7 +124,7 @@ mod tests {
     }
 
     #[test]
-    fn an_envelope_of_stop_35_reads_without_a_list() {
+    fn an_envelope_of_stop_35_without_learned_reads_without_a_list() {
         let old =
             json!({"kickoff": "2023-05-28T15:30:00Z", "finished": true, "features": values()});
         let read = FeatureRecord::decode(&serde_json::to_vec(&old).unwrap()).unwrap();

@@ -7,7 +7,6 @@
 //! writes the served fit's answer into each feature record, and the
 //! `predict` component flags `GET /predict/{id}` with [`out_of_sample`].
 
-use crate::feature_record::MatchFacts;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +21,11 @@ pub fn result_known_at(kickoff: DateTime<Utc>) -> DateTime<Utc> {
     kickoff + RESULT_KNOWN_AFTER
 }
 
-/// The matches a fit was trained on, by kick-off: every finished match from
-/// the first kick-off after the burn-in (`train_from`) whose result was
-/// known at the fit's `as_of` date.
+/// The span of kick-offs a fit was trained on, as its card says: from the
+/// first kick-off after the burn-in (`train_from`) to the last whose result
+/// was known at the fit's `as_of` date. Which finished matches of that span
+/// the fit's store held only its [`TrainedMatches`] say; what lies outside
+/// it, the fit cannot have learned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FitWindow {
     pub train_from: DateTime<Utc>,
@@ -32,9 +33,8 @@ pub struct FitWindow {
 }
 
 impl FitWindow {
-    /// Whether a finished match kicked off at `kickoff` is one of the fit's
-    /// training matches. Only kick-offs are compared: the caller knows the
-    /// match has a result.
+    /// Whether a finished match kicked off at `kickoff` falls in the span:
+    /// if not, it is none of the fit's training matches.
     pub fn covers(&self, kickoff: DateTime<Utc>) -> bool {
         self.train_from <= kickoff && result_known_at(kickoff) <= self.as_of
     }
@@ -124,7 +124,8 @@ impl TrainedMatches {
     }
 }
 
-/// Whether a forecast of a match by a fit with `window` is out of sample:
+/// Whether a forecast of a match kicked off at `kickoff` by a fit with
+/// `window` is out of sample:
 /// `Some(false)` when the fit learned the match's result, `Some(true)` when
 /// it cannot have, `None` when the facts at hand cannot tell.
 ///
@@ -137,17 +138,17 @@ impl TrainedMatches {
 /// imported after training, another run's model, a card from elsewhere).
 pub fn out_of_sample(
     window: Option<FitWindow>,
-    facts: MatchFacts,
+    kickoff: DateTime<Utc>,
     learned: Option<bool>,
     now: DateTime<Utc>,
 ) -> Option<bool> {
-    if result_known_at(facts.kickoff) > now {
+    if result_known_at(kickoff) > now {
         return Some(true);
     }
     if let Some(learned) = learned {
         return Some(!learned);
     }
-    (!window?.covers(facts.kickoff)).then_some(true)
+    (!window?.covers(kickoff)).then_some(true)
 }
 
 #[cfg(test)]
@@ -187,13 +188,7 @@ mod tests {
     fn out_of_sample_follows_the_fit_s_own_list_else_the_window_and_the_clock() {
         let now = t("2026-12-07T12:00:00Z");
         let w = Some(window());
-        let flag = |window, kickoff: &str, learned| {
-            let facts = MatchFacts {
-                kickoff: t(kickoff),
-                learned: None,
-            };
-            out_of_sample(window, facts, learned, now)
-        };
+        let flag = |window, kickoff: &str, learned| out_of_sample(window, t(kickoff), learned, now);
         let trained = "2020-01-01T15:00:00Z";
         let after = "2023-05-01T15:00:00Z";
         let burn_in = "2005-08-01T15:00:00Z";

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use matchday_core::domain::{Match, OddsQuote};
-use matchday_core::window::FitWindow;
 use serde::{Deserialize, Serialize};
 
 use crate::bookmaker::ImpliedMethod;
@@ -91,21 +90,6 @@ pub struct DataWindow {
     pub n_unlabeled: usize,
     /// Kick-off after `as_of`.
     pub n_future: usize,
-}
-
-impl DataWindow {
-    /// The served fit's window, as the `predict` component reads it from
-    /// the card (`FitWindow::from_card`): every match whose result was
-    /// known at `as_of`, after the burn-in (`cv::trainable`; `train_from`
-    /// is its first kick-off). It compares kick-offs only, so it says which
-    /// matches the fit cannot have learned; which ones it did learn is in
-    /// `trained_matches.json` (`PipelineOutput::trained`).
-    pub fn fit_window(&self) -> Option<FitWindow> {
-        Some(FitWindow {
-            train_from: self.train_from?,
-            as_of: self.as_of,
-        })
-    }
 }
 
 /// Model, bookmaker and naive forecasts on the same test matches (those

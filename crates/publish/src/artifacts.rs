@@ -54,25 +54,22 @@ pub(crate) fn parse_time(
         })
 }
 
-/// Every record batch of a Parquet file.
-/// The run's training matches, which must be of the run the manifest names:
-/// another run's lists would say what a model that is not this version's
-/// learned.
-pub fn read_trained(bytes: &[u8], model_run_id: &str) -> Result<TrainedMatches, ArtifactError> {
+/// The training matches of run `run_id`: another run's lists would say
+/// what a model that is not this one learned. Publish reads them for the
+/// manifest's run, `matchday predict` for the card's.
+pub fn read_trained(bytes: &[u8], run_id: &str) -> Result<TrainedMatches, ArtifactError> {
     let trained =
         TrainedMatches::from_json(bytes).map_err(|e| ArtifactError::schema(TRAINED_MATCHES, e))?;
-    if trained.run_id != model_run_id {
+    if trained.run_id != run_id {
         return Err(ArtifactError::schema(
             TRAINED_MATCHES,
-            format!(
-                "is of run `{}`, the predictions of run `{model_run_id}`; run `matchday train` and `matchday predict` again",
-                trained.run_id
-            ),
+            format!("is of run `{}`, not `{run_id}`", trained.run_id),
         ));
     }
     Ok(trained)
 }
 
+/// Every record batch of a Parquet file.
 pub fn read_batches(artifact: &str, bytes: Bytes) -> Result<Vec<RecordBatch>, ArtifactError> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.with_batch_size(8192).build())

@@ -199,8 +199,9 @@ pub fn build(
         .map(|(row, f)| {
             let m = summary_of(&by_id, crate::artifacts::FEATURES, row, f.match_id)?;
             let values = feature_values(&data.features.names, f);
+            let finished = m.status == MatchStatus::Finished;
             let learned = data.trained.as_ref().map(|t| t.served_learned(f.match_id));
-            let record = FeatureRecord::encode(&m.start_time_utc, learned, values);
+            let record = FeatureRecord::encode(&m.start_time_utc, finished, learned, values);
             Ok((f.match_id, record))
         })
         .collect::<Result<_, ArtifactError>>()?;

@@ -17,12 +17,13 @@ pub struct PredictResponse {
     /// live data version); null for inline features.
     pub features_computed_at: Option<String>,
     /// Whether the answering model had not learned from this match's result
-    /// (`matchday_core::window::out_of_sample`): `false` when its training
-    /// window (the card's `data_window`) covers the finished match and the
-    /// data is its own run's checked store, `true` when it cannot have
-    /// learned it (a fixture, a kick-off outside the window), null when that
-    /// cannot be told (inline features, a card without a window, another
-    /// run's or unchecked data, data published before the record envelope).
+    /// (`matchday_core::window::out_of_sample`): `false` when its run's list
+    /// of training matches, which the data version carries when that run
+    /// published it, has the match; `true` when it cannot have learned it (a
+    /// fixture, a match not on the list, a kick-off outside the card's
+    /// window); null when that cannot be told (inline features, another
+    /// run's model inside its window, a card without a window, data
+    /// published without the list or before the record envelope).
     #[serde(default)]
     pub out_of_sample: Option<bool>,
     pub prediction: Prediction,

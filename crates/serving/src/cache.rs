@@ -39,10 +39,9 @@ pub fn model_version_of_key(key: &str) -> Option<u64> {
 
 /// What an entry's fields mean; an entry of another schema is a miss, so a
 /// component upgrade never serves an answer computed by the rules it
-/// replaced. 1: `out_of_sample` from stop 35's window and training counts
-/// (entries without the field count as 0); 2: from the run's lists of
-/// training matches.
-pub const SCHEMA: u32 = 2;
+/// replaced. 0 (no field): `out_of_sample` absent, or from stop 35's
+/// window and training counts; 1: from the run's lists of training matches.
+pub const SCHEMA: u32 = 1;
 
 /// A cached prediction; the stage label is the request's, not stored (one
 /// version can be champion and challenger at once).

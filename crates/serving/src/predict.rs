@@ -472,7 +472,7 @@ async fn by_id<K: KvWrite>(
         let own_run = pointer.model_run_id == model.card.run_id;
         let learned = facts.learned.filter(|_| own_run);
         let now = DateTime::from_timestamp(ctx.now.unix, 0)?;
-        window::out_of_sample(model.fit_window, facts, learned, now)
+        window::out_of_sample(model.fit_window, facts.kickoff, learned, now)
     });
     let subject = Subject {
         match_id: Some(id),

@@ -82,7 +82,7 @@ pub const FIRST_MATCH: i64 = 1000;
 /// training matches (a bundle without `trained_matches.json`).
 pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
     publish_feature_records(kv, |i, values| {
-        FeatureRecord::encode(fixture_kickoff(i), None, values)
+        FeatureRecord::encode(fixture_kickoff(i), i < 10, None, values)
     })
 }
 
@@ -90,7 +90,7 @@ pub fn publish_features(kv: &MemoryKv) -> Vec<(i64, serde_json::Value)> {
 /// that run's served fit learned the results of the rows `learned` picks.
 pub fn publish_features_of(kv: &MemoryKv, run_id: &str, learned: impl Fn(usize) -> bool) {
     publish_feature_records(kv, |i, values| {
-        FeatureRecord::encode(fixture_kickoff(i), Some(learned(i)), values)
+        FeatureRecord::encode(fixture_kickoff(i), i < 10, Some(learned(i)), values)
     });
     set_run(kv, run_id);
 }
@@ -108,9 +108,9 @@ pub fn set_run(kv: &MemoryKv, run_id: &str) {
     });
 }
 
-/// Kick-off of the fixture's row `i`: rows 0-9 were played on consecutive
-/// days of 2023 (row 0 on 2 January), rows 10 and up are fixtures after
-/// [`NOW`].
+/// Kick-off of the fixture's row `i`: rows 0-9 were played (finished) on
+/// consecutive days of 2023 (row 0 on 2 January), rows 10 and up are
+/// fixtures after [`NOW`].
 pub fn fixture_kickoff(i: usize) -> &'static str {
     const PLAYED: [&str; 10] = [
         "2023-01-02T15:00:00Z",

@@ -41,9 +41,11 @@ pub struct TrainArgs {
     /// choose.
     #[arg(long)]
     pub candidate: Option<String>,
-    /// Write model.onnx, holdout_model.onnx and model_card.json here
-    /// instead of the work directory (whose model and drift reference then
-    /// stay as they are).
+    /// Write model.onnx, holdout_model.onnx, model_card.json and
+    /// trained_matches.json here instead of the work directory (whose model
+    /// and drift reference then stay as they are). A model copied into the
+    /// work directory needs its trained_matches.json too, or `predict`
+    /// flags nothing.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
 }
@@ -226,33 +228,13 @@ fn outcome(p: [f32; 3]) -> ([f64; 3], Outcome) {
 
 /// For each batch row, whether the fit forecasting it (the served one for
 /// upcoming rows, the holdout one for the rest) was trained on its result,
-/// from the lists `train` wrote beside the model; an error saying why when
-/// they are not the model's.
+/// by the run's lists.
 ///
-/// Read from the lists, not from the features' as-of date, since `features`
+/// Read by match id, not from the features' as-of date, since `features`
 /// may have been re-run without retraining (another league imported, an
-/// earlier as-of date): a match id names the same match in any store.
-fn trained_on(
-    trained: Option<&TrainedMatches>,
-    run_id: &str,
-    ids: &[i64],
-    upcoming: &[bool],
-) -> std::result::Result<Vec<bool>, String> {
-    let Some(trained) = trained else {
-        return Err(format!(
-            "no {} (the model was trained before the lists existed): no forecast is marked in or out of sample; run `matchday train` again",
-            artifacts::TRAINED_MATCHES
-        ));
-    };
-    if trained.run_id != run_id {
-        return Err(format!(
-            "{} is of run `{}`, the model of run `{run_id}`: no forecast is marked in or out of sample; run `matchday train` again",
-            artifacts::TRAINED_MATCHES,
-            trained.run_id
-        ));
-    }
-    Ok(ids
-        .iter()
+/// earlier as-of date): an id names the same match in any store.
+fn trained_on(trained: &TrainedMatches, ids: &[i64], upcoming: &[bool]) -> Vec<bool> {
+    ids.iter()
         .zip(upcoming)
         .map(|(&id, &is_upcoming)| {
             if is_upcoming {
@@ -261,18 +243,16 @@ fn trained_on(
                 trained.holdout_learned(id)
             }
         })
-        .collect())
+        .collect()
 }
 
-/// The run's training matches, when `train` wrote them (a work directory
-/// trained before they existed has none).
-fn read_trained(work: &WorkDir) -> Result<Option<TrainedMatches>> {
-    if !work.path(artifacts::TRAINED_MATCHES).exists() {
-        return Ok(None);
-    }
-    let bytes = work.read(artifacts::TRAINED_MATCHES, "train")?;
-    let trained = TrainedMatches::from_json(&bytes).map_err(anyhow::Error::msg)?;
-    Ok(Some(trained))
+/// The lists `train` wrote beside the model of run `run_id`, or why there
+/// are none to use (a work directory trained before they existed, a model
+/// copied in without them).
+fn lists_of(work: &WorkDir, run_id: &str) -> std::result::Result<TrainedMatches, String> {
+    let path = work.path(artifacts::TRAINED_MATCHES);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    artifacts::read_trained(&bytes, run_id).map_err(|e| e.to_string())
 }
 
 pub fn predict(data_dir: &Path) -> Result<()> {
@@ -355,15 +335,18 @@ pub fn predict(data_dir: &Path) -> Result<()> {
 
     let computed_at = format_time(Utc::now());
     let ids: Vec<i64> = summaries.iter().map(|m| m.match_id).collect();
-    let trained = read_trained(&work)?;
-    let trained_on: Vec<Option<bool>> =
-        match trained_on(trained.as_ref(), &card.run_id, &ids, &upcoming) {
-            Ok(flags) => flags.into_iter().map(Some).collect(),
-            Err(why) => {
-                eprintln!("warning: {why}");
-                vec![None; ids.len()]
-            }
-        };
+    let trained_on: Vec<Option<bool>> = match lists_of(&work, &card.run_id) {
+        Ok(lists) => trained_on(&lists, &ids, &upcoming)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        Err(why) => {
+            eprintln!(
+                "warning: {why}: no forecast is marked in or out of sample; run `matchday train` again"
+            );
+            vec![None; ids.len()]
+        }
+    };
     let mut predictions = Vec::with_capacity(upcoming.len());
     for (((m, p), &is_upcoming), trained) in summaries
         .into_iter()
@@ -458,23 +441,28 @@ mod tests {
         // 1: the burn-in, no fit's; 2: the holdout fit's (and the served
         // one's); 3, 4: the served fit's only; 5: not in the store `train`
         // read (a league imported since); 6: upcoming.
-        let ids = [1, 2, 3, 4, 5, 6];
         let upcoming = [false, false, false, false, false, true];
-        let marked = trained_on(Some(&lists), "run-a", &ids, &upcoming).unwrap();
+        let marked = trained_on(&lists, &[1, 2, 3, 4, 5, 6], &upcoming);
         assert_eq!(marked, [false, true, false, false, false, false]);
         // Features built for an as-of date before the card's: an "upcoming"
         // row the served fit trained on is in sample.
-        let earlier = [false, false, false, false, false, true];
-        let ids_earlier = [1, 2, 3, 4, 5, 7];
-        assert!(trained_on(Some(&lists), "run-a", &ids_earlier, &earlier).unwrap()[5]);
-        // Lists of another run, or none: nothing is claimed, and the
-        // warning says why.
-        let why = trained_on(Some(&lists), "run-b", &ids, &upcoming).unwrap_err();
-        assert!(
-            why.contains("trained_matches.json is of run `run-a`, the model of run `run-b`"),
-            "{why}"
-        );
-        let why = trained_on(None, "run-a", &ids, &upcoming).unwrap_err();
-        assert!(why.starts_with("no trained_matches.json"), "{why}");
+        assert!(trained_on(&lists, &[1, 2, 3, 4, 5, 7], &upcoming)[5]);
+    }
+
+    #[test]
+    fn lists_missing_corrupt_or_of_another_run_are_a_reason_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(dir.path()).unwrap();
+        let why = lists_of(&work, "run-a").unwrap_err();
+        assert!(why.contains("trained_matches.json"), "{why}");
+        let lists = TrainedMatches::new("run-a".into(), vec![2], vec![2]);
+        work.write(artifacts::TRAINED_MATCHES, &lists.to_json())
+            .unwrap();
+        assert_eq!(lists_of(&work, "run-a"), Ok(lists));
+        let why = lists_of(&work, "run-b").unwrap_err();
+        assert_eq!(why, "trained_matches.json: is of run `run-a`, not `run-b`");
+        work.write(artifacts::TRAINED_MATCHES, b"{").unwrap();
+        let why = lists_of(&work, "run-a").unwrap_err();
+        assert!(why.contains("trained matches are corrupt"), "{why}");
     }
 }

@@ -119,10 +119,22 @@ pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
     ] {
         files.insert(name.to_string(), work.read(name, step)?);
     }
-    // Optional: a bundle without them publishes with empty market lists, and
-    // without the lists of training matches `GET /predict/{id}` says less.
+    // Optional: without the run's lists of training matches `GET
+    // /predict/{id}` says less. Lists of another run than the predictions'
+    // (`train` again, without `predict`) would be refused, so they stay out.
+    if work.path(artifacts::TRAINED_MATCHES).exists() {
+        let lists = work.read(artifacts::TRAINED_MATCHES, "train")?;
+        match artifacts::read_trained(&lists, &manifest.model_run_id) {
+            Ok(_) => {
+                files.insert(artifacts::TRAINED_MATCHES.to_string(), lists);
+            }
+            Err(why) => eprintln!(
+                "warning: {why}: not published, so `GET /predict/{{id}}` cannot say which results the model learned; run `matchday predict` again"
+            ),
+        }
+    }
+    // Optional: a bundle without them publishes with empty market lists.
     for (name, step) in [
-        (artifacts::TRAINED_MATCHES, "train"),
         (matchday_publish::odds::ODDS, "odds"),
         (matchday_publish::links::LINKS, "feed"),
         (matchday_publish::roi::ROI, "roi"),
@@ -223,4 +235,49 @@ pub fn upload_report(
         matchday_observe::endpoints::admin::REPORTS_ROUTE,
         Some((&body, "application/json")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matchday_core::window::TrainedMatches;
+
+    #[test]
+    fn a_bundle_carries_the_training_lists_of_the_predictions_run_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(dir.path()).unwrap();
+        work.write(
+            workdir::PIPELINE_CONFIG,
+            br#"{"as_of": "2023-04-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        work.write(
+            workdir::PREDICTIONS_META,
+            br#"{"predictions_computed_at": "2026-12-08T00:00:00Z", "model_run_id": "run-a"}"#,
+        )
+        .unwrap();
+        // `bundle` packs the artifacts' bytes; the admin validates them.
+        for name in [
+            artifacts::MATCHES,
+            artifacts::FEATURES,
+            artifacts::PREDICTIONS,
+        ] {
+            work.write(name, b"parquet").unwrap();
+        }
+        let lists_in_bundle = || {
+            let bundle = Bundle::unpack(&bundle(dir.path()).unwrap()).unwrap();
+            bundle.files.get(artifacts::TRAINED_MATCHES).cloned()
+        };
+        assert_eq!(lists_in_bundle(), None, "a work directory without lists");
+        let lists = TrainedMatches::new("run-a".into(), vec![1, 2], vec![1]);
+        work.write(artifacts::TRAINED_MATCHES, &lists.to_json())
+            .unwrap();
+        assert_eq!(lists_in_bundle(), Some(lists.to_json()));
+        // `train` again without `predict`: the new run's lists would be
+        // refused beside run-a's predictions, so they stay out.
+        let newer = TrainedMatches::new("run-b".into(), vec![1, 2, 3], vec![1]);
+        work.write(artifacts::TRAINED_MATCHES, &newer.to_json())
+            .unwrap();
+        assert_eq!(lists_in_bundle(), None);
+    }
 }
