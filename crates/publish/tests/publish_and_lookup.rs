@@ -722,16 +722,25 @@ fn recent_results(kv: &MemoryKv) -> Vec<matchday_core::recent::RecentResult> {
     out
 }
 
-/// The facts of the feature record of match `id` in the live version.
-fn facts_of(kv: &MemoryKv, id: i64) -> (FeatureRecord, matchday_core::feature_record::MatchFacts) {
+/// The feature record of match `id` in the live version, as JSON and
+/// decoded, and its facts.
+fn facts_of(
+    kv: &MemoryKv,
+    id: i64,
+) -> (
+    Value,
+    FeatureRecord,
+    matchday_core::feature_record::MatchFacts,
+) {
     let pointer: layout::DataPointer =
         serde_json::from_slice(&block_on(kv.get(layout::CURRENT)).unwrap().unwrap()).unwrap();
     let key = layout::feature_bucket_key(&pointer.version, layout::bucket_of(id, pointer.buckets));
     let bytes = block_on(kv.get(&key)).unwrap().expect("bucket");
     let bucket = RecordBucket::decode(&bytes).unwrap();
-    let record = FeatureRecord::decode(bucket.find(id).expect("record")).unwrap();
+    let bytes = bucket.find(id).expect("record");
+    let record = FeatureRecord::decode(bytes).unwrap();
     let facts = record.facts.expect("a new publish writes the facts");
-    (record, facts)
+    (serde_json::from_slice(bytes).unwrap(), record, facts)
 }
 
 #[test]
@@ -743,8 +752,10 @@ fn a_feature_record_carries_its_kickoff_and_whether_the_runs_served_fit_learned_
     block_on(commit::publish(&kv, &bundle, now(0))).unwrap();
     for (i, learned) in [(3, true), (589, true), (590, false), (599, false)] {
         let id = 1000 + i;
-        let (record, facts) = facts_of(&kv, id);
+        let (raw, record, facts) = facts_of(&kv, id);
         assert_eq!(facts.learned, Some(learned), "match {id}");
+        // Written for the readers of stop 35, which require it.
+        assert_eq!(raw["finished"], i < 590, "match {id}");
         let day =
             chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new(i as u64);
         assert_eq!(facts.kickoff.to_rfc3339(), format!("{day}T15:00:00+00:00"));
@@ -755,7 +766,7 @@ fn a_feature_record_carries_its_kickoff_and_whether_the_runs_served_fit_learned_
     // the kick-off alone, and the component falls back to the card's window.
     let kv = MemoryKv::new();
     block_on(commit::publish(&kv, &bundle_bytes(600, 590, RUN), now(0))).unwrap();
-    assert_eq!(facts_of(&kv, 1003).1.learned, None);
+    assert_eq!(facts_of(&kv, 1003).2.learned, None);
 }
 
 #[test]

@@ -20,8 +20,10 @@ pub struct LoadedModel {
     /// Registry version.
     pub version: u64,
     pub card: ServingCard,
-    /// The matches the model was trained on, when its card says
-    /// (`data_window`); read once here, used by every `GET /predict/{id}`.
+    /// The span of kick-offs the model was trained on, when its card says
+    /// (`data_window`): what lies outside it the model cannot have learned.
+    /// Read once here, used by every `GET /predict/{id}` whose data carries
+    /// no list of the model's run.
     pub fit_window: Option<FitWindow>,
     classifier: Classifier,
     fill: Vec<f32>,

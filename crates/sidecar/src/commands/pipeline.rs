@@ -246,13 +246,39 @@ fn trained_on(trained: &TrainedMatches, ids: &[i64], upcoming: &[bool]) -> Vec<b
         .collect()
 }
 
-/// The lists `train` wrote beside the model of run `run_id`, or why there
-/// are none to use (a work directory trained before they existed, a model
-/// copied in without them).
+/// The lists of training matches `train` wrote in the work directory, with
+/// their bytes: `None` when there are none (a work directory trained before
+/// they existed, a model copied in without them), an error when the file
+/// does not parse. Callers compare its run with the one they serve.
+pub(crate) fn training_lists(work: &WorkDir) -> Result<Option<(Vec<u8>, TrainedMatches)>> {
+    if !work.path(artifacts::TRAINED_MATCHES).exists() {
+        return Ok(None);
+    }
+    let bytes = work.read(artifacts::TRAINED_MATCHES, "train")?;
+    let lists = TrainedMatches::from_json(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (run `matchday train` again)",
+            work.path(artifacts::TRAINED_MATCHES).display()
+        )
+    })?;
+    Ok(Some((bytes, lists)))
+}
+
+/// The lists of the model of run `run_id`, or why there are none to use.
 fn lists_of(work: &WorkDir, run_id: &str) -> std::result::Result<TrainedMatches, String> {
-    let path = work.path(artifacts::TRAINED_MATCHES);
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    artifacts::read_trained(&bytes, run_id).map_err(|e| e.to_string())
+    match training_lists(work) {
+        Ok(Some((_, lists))) if lists.run_id == run_id => Ok(lists),
+        Ok(Some((_, lists))) => Err(format!(
+            "{} is of run `{}`, not the model's `{run_id}`",
+            artifacts::TRAINED_MATCHES,
+            lists.run_id
+        )),
+        Ok(None) => Err(format!(
+            "no {} beside the model",
+            artifacts::TRAINED_MATCHES
+        )),
+        Err(e) => Err(format!("{e:#}")),
+    }
 }
 
 pub fn predict(data_dir: &Path) -> Result<()> {
@@ -454,13 +480,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let work = WorkDir::new(dir.path()).unwrap();
         let why = lists_of(&work, "run-a").unwrap_err();
-        assert!(why.contains("trained_matches.json"), "{why}");
+        assert_eq!(why, "no trained_matches.json beside the model");
         let lists = TrainedMatches::new("run-a".into(), vec![2], vec![2]);
         work.write(artifacts::TRAINED_MATCHES, &lists.to_json())
             .unwrap();
         assert_eq!(lists_of(&work, "run-a"), Ok(lists));
         let why = lists_of(&work, "run-b").unwrap_err();
-        assert_eq!(why, "trained_matches.json: is of run `run-a`, not `run-b`");
+        assert_eq!(
+            why,
+            "trained_matches.json is of run `run-a`, not the model's `run-b`"
+        );
         work.write(artifacts::TRAINED_MATCHES, b"{").unwrap();
         let why = lists_of(&work, "run-a").unwrap_err();
         assert!(why.contains("trained matches are corrupt"), "{why}");

@@ -122,16 +122,17 @@ pub fn bundle(data_dir: &Path) -> Result<Vec<u8>> {
     // Optional: without the run's lists of training matches `GET
     // /predict/{id}` says less. Lists of another run than the predictions'
     // (`train` again, without `predict`) would be refused, so they stay out.
-    if work.path(artifacts::TRAINED_MATCHES).exists() {
-        let lists = work.read(artifacts::TRAINED_MATCHES, "train")?;
-        match artifacts::read_trained(&lists, &manifest.model_run_id) {
-            Ok(_) => {
-                files.insert(artifacts::TRAINED_MATCHES.to_string(), lists);
-            }
-            Err(why) => eprintln!(
-                "warning: {why}: not published, so `GET /predict/{{id}}` cannot say which results the model learned; run `matchday predict` again"
-            ),
+    match crate::commands::pipeline::training_lists(&work)? {
+        Some((bytes, lists)) if lists.run_id == manifest.model_run_id => {
+            files.insert(artifacts::TRAINED_MATCHES.to_string(), bytes);
         }
+        Some((_, lists)) => eprintln!(
+            "warning: {} is of run `{}`, not the predictions' `{}`: not published, so `GET /predict/{{id}}` cannot say which results the model learned; run `matchday predict` again",
+            artifacts::TRAINED_MATCHES,
+            lists.run_id,
+            manifest.model_run_id
+        ),
+        None => {}
     }
     // Optional: a bundle without them publishes with empty market lists.
     for (name, step) in [
@@ -167,8 +168,9 @@ pub fn publish_all(data_dir: &Path, args: &PublishArgs) -> Result<()> {
 }
 
 pub fn publish(data_dir: &Path, remote: &RemoteArgs) -> Result<()> {
-    let spinner = progress::spinner("validate");
+    // Packed before the spinner starts, so its warnings get lines of their own.
     let bytes = bundle(data_dir)?;
+    let spinner = progress::spinner("validate");
     let data = matchday_publish::commit::decode(&bytes)
         .context("the artifacts do not validate; nothing was uploaded")?;
     // Check the token first: the admin refuses an unauthenticated upload
@@ -279,5 +281,9 @@ mod tests {
         work.write(artifacts::TRAINED_MATCHES, &newer.to_json())
             .unwrap();
         assert_eq!(lists_in_bundle(), None);
+        // A corrupt file stops the publish: `train` is what rewrites it.
+        work.write(artifacts::TRAINED_MATCHES, b"{").unwrap();
+        let err = format!("{:#}", bundle(dir.path()).unwrap_err());
+        assert!(err.contains("run `matchday train` again"), "{err}");
     }
 }
