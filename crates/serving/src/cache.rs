@@ -91,17 +91,22 @@ mod tests {
         assert_eq!(model_version_of_key("data/current"), None);
     }
 
-    #[test]
-    fn expired_or_corrupt_entries_are_misses() {
-        let entry = Entry {
+    /// An entry of this schema, fresh before `expires_at`.
+    fn entry_until(expires_at: i64) -> Entry {
+        Entry {
             schema: SCHEMA,
-            expires_at: 100,
+            expires_at,
             probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
             model_run_id: "r".into(),
             features_computed_at: None,
             out_of_sample: Some(false),
             row_hash: None,
-        };
+        }
+    }
+
+    #[test]
+    fn expired_or_corrupt_entries_are_misses() {
+        let entry = entry_until(100);
         assert_eq!(Entry::fresh(&entry.to_json(), 99), Some(entry.clone()));
         assert_eq!(Entry::fresh(&entry.to_json(), 100), None);
         assert_eq!(Entry::fresh(b"garbage", 0), None);
@@ -109,15 +114,7 @@ mod tests {
 
     #[test]
     fn an_entry_of_another_schema_is_a_miss() {
-        let entry = Entry {
-            schema: SCHEMA,
-            expires_at: 100,
-            probabilities: Probabilities::from_array([0.5, 0.3, 0.2]),
-            model_run_id: "r".into(),
-            features_computed_at: None,
-            out_of_sample: Some(false),
-            row_hash: None,
-        };
+        let entry = entry_until(100);
         let mut stop_35: serde_json::Value = serde_json::from_slice(&entry.to_json()).unwrap();
         stop_35.as_object_mut().unwrap().remove("schema");
         assert_eq!(
