@@ -54,9 +54,8 @@ pub(crate) fn parse_time(
         })
 }
 
-/// The training matches of run `run_id`: another run's lists would say
-/// what a model that is not this one learned. Publish reads them for the
-/// manifest's run, `matchday predict` for the card's.
+/// The training matches of run `run_id`, the manifest's: another run's
+/// lists would say what a model that is not this version's learned.
 pub fn read_trained(bytes: &[u8], run_id: &str) -> Result<TrainedMatches, ArtifactError> {
     let trained =
         TrainedMatches::from_json(bytes).map_err(|e| ArtifactError::schema(TRAINED_MATCHES, e))?;

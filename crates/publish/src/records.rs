@@ -125,7 +125,7 @@ fn buckets<T>(
     items: &[T],
     buckets: u32,
     id: impl Fn(&T) -> i64,
-    encode: impl Fn(&T) -> Vec<u8>,
+    encode: impl Fn(&T) -> Result<Vec<u8>, ArtifactError>,
     key: impl Fn(&str, u32) -> String,
 ) -> Result<Records, ArtifactError> {
     let mut grouped: BTreeMap<u32, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
@@ -133,7 +133,7 @@ fn buckets<T>(
         grouped
             .entry(layout::bucket_of(id(item), buckets))
             .or_default()
-            .push((id(item), encode(item)));
+            .push((id(item), encode(item)?));
     }
     grouped
         .into_iter()
@@ -185,32 +185,32 @@ pub fn build(
         &data.predictions,
         n_buckets,
         |p| p.match_id,
-        json::precomputed,
+        |p| Ok(json::precomputed(p)),
         layout::prediction_bucket_key,
     )?;
     // With each match's kick-off and whether the run's served fit learned
     // its result, so `GET /predict/{id}` can say so of the serving model.
+    // Encoded as they are bucketed: the records of all the data are tens
+    // of megabytes of JSON, which need not be held twice.
     let by_id = data.summaries();
-    let feature_records: Vec<(i64, Vec<u8>)> = data
-        .features
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(row, f)| {
+    let rows: Vec<(usize, &FeatureRow)> = data.features.rows.iter().enumerate().collect();
+    records.extend(buckets(
+        version,
+        &rows,
+        n_buckets,
+        |(_, f)| f.match_id,
+        |&(row, f)| {
             let m = summary_of(&by_id, crate::artifacts::FEATURES, row, f.match_id)?;
             let values = feature_values(&data.features.names, f);
             let finished = m.status == MatchStatus::Finished;
             let learned = data.trained.as_ref().map(|t| t.served_learned(f.match_id));
-            let record = FeatureRecord::encode(&m.start_time_utc, finished, learned, values);
-            Ok((f.match_id, record))
-        })
-        .collect::<Result<_, ArtifactError>>()?;
-    records.extend(buckets(
-        version,
-        &feature_records,
-        n_buckets,
-        |(id, _)| *id,
-        |(_, record)| record.clone(),
+            Ok(FeatureRecord::encode(
+                &m.start_time_utc,
+                finished,
+                learned,
+                values,
+            ))
+        },
         layout::feature_bucket_key,
     )?);
 
@@ -220,7 +220,7 @@ pub fn build(
         &data.matches,
         n_buckets,
         |m| m.match_id,
-        |m| SummaryRecord::from(m).to_json(),
+        |m| Ok(SummaryRecord::from(m).to_json()),
         layout::match_bucket_key,
     )?);
     let upcoming_summaries: Vec<SummaryRecord> = matches
